@@ -1,0 +1,31 @@
+/**
+ * The shape of a valid cluster.yaml, as the JSON Schema in schema/cluster.schema.json describes it.
+ * Optional fields are optional here too; the model resolves their defaults.
+ */
+export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
+export type KubeadmApiVersion = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
+
+export interface NodeConfig {
+  name: string;
+  host: string;
+  ip?: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  token?: string;
+  etcd: { version: string };
+  nodes: NodeConfig[];
+  ports?: { client?: number; peer?: number };
+  tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
+  paths?: { etc?: string; data?: string; bin?: string };
+  kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
+}
+
+/** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
+export const DEFAULTS = {
+  ports: { client: 2379, peer: 2380 },
+  tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
+  paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
+  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta3' as KubeadmApiVersion },
+} as const;

@@ -1,0 +1,84 @@
+/**
+ * Every message etcd-gen says about its input, in one place: the problem, then how to fix it.
+ */
+export const messages = {
+  // load
+  notAFile: 'not a regular file: pass the path of a cluster.yaml',
+  cannotRead: (code: string) => `cannot read the file (${code}): check the path and permissions`,
+  tooLarge: (size: number, max: number) => `file is ${size} bytes, more than the ${max} a cluster.yaml may have: is this the right file?`,
+  emptyDocument: 'the file holds no YAML document: start from examples/*/cluster.yaml',
+  multipleDocuments: "the file holds more than one YAML document: keep one, without '---' separators between clusters",
+  yamlSyntax: (reason: string) => `YAML syntax error: ${reason}`,
+
+  // schema
+  required: (field: string) => `missing required field "${field}": add it`,
+  unknownField: (field: string, suggestion: string | null, known: readonly string[]) =>
+    `unknown field "${field}": ${suggestion ? `did you mean "${suggestion}"?` : `remove it (known fields: ${known.join(', ')})`}`,
+  wrongType: (expected: string, got: string) =>
+    `must be ${article(expected)} ${expected}, not ${article(got)} ${got}${expected === 'string' ? ': quote the value' : ''}`,
+  notInEnum: (allowed: readonly unknown[]) => `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  outOfRange: (min: number | undefined, max: number | undefined) =>
+    min !== undefined && max !== undefined ? `must be from ${min} to ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`,
+  tooShort: (min: number, what: string) => `needs at least ${min} ${what}`,
+  tooLong: (max: number, what: string) => `may have at most ${max} ${what}`,
+  badPattern: (fix: string) => `invalid value: ${fix}`,
+  duplicateItem: 'lists the same value twice: remove the duplicate',
+
+  // semantics
+  duplicateNodeName: (name: string, line: number) => `node name "${name}" is already used on line ${line}: names must be unique`,
+  duplicateAddress: (addr: string, line: number) => `address "${addr}" is already used on line ${line}: each member needs its own host and IP`,
+  badHost: (host: string) => `"${host}" is neither a DNS name nor an IP address: use a name such as k8s1-etcd1.example.lan or an IP such as 10.0.0.11`,
+  upperCaseHost: (host: string) => `"${host}" has upper-case letters: write it in lower case (${host.toLowerCase()}), as certificates and URLs compare it`,
+  zonedIp: 'IPv6 zone indexes (%eth0) cannot be used in URLs or certificates: use a global or unique-local address',
+  badIp: (ip: string) => `"${ip}" is not an IP address: use an IPv4 or IPv6 address such as 10.0.0.11 or fd00::11`,
+  unspecifiedIp: 'the unspecified address cannot name a member: use the address peers reach it at',
+  hostIpMismatch: (host: string, ip: string) => `host is the IP ${host} but ip is ${ip}: drop ip or make them the same`,
+  samePorts: (port: number) => `client and peer ports are both ${port}: give them different ports`,
+  pathNotNormal: (p: string, normal: string) => `"${p}" is not a normalized absolute path: write it as ${normal}`,
+  pathRoot: 'must not be / itself: name a directory for etcd',
+  pathsOverlap: (a: string, b: string) => `paths.${a} and paths.${b} overlap: keep the data directory apart from the config directory`,
+  certOutlivesCa: (certDays: number, caDays: number) => `certDays (${certDays}) is longer than caDays (${caDays}): a certificate cannot outlive its CA; lower certDays`,
+  renewAfterExpiry: (renew: number, certDays: number) => `renewBeforeDays (${renew}) must be less than certDays (${certDays}), or every build would reissue every certificate`,
+  badSan: (san: string) => `"${san}" is neither a DNS name nor an IP address`,
+
+  // warnings
+  evenMembers: (n: number) =>
+    `${n} members tolerate no more failures than ${n - 1}: quorum is ${Math.floor(n / 2) + 1}; use an odd number of members`,
+  singleMember: 'one member has no fault tolerance: fine for a lab, use 3 or 5 members for production',
+  manyMembers: (n: number) => `${n} members: etcd recommends at most 7; more members slow every write`,
+  listensOnAllInterfaces: (host: string) =>
+    `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0); set ip to bind to one address`,
+  endOfLife34: 'etcd 3.4 is out of upstream support since 3.6 was released: plan an upgrade to 3.5 or 3.6',
+} as const;
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+/** The closest known name within two edits, for "did you mean" hints. */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] ?? 0;
+      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] ?? 0;
+}

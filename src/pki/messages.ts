@@ -1,0 +1,23 @@
+/** What the PKI stage says about the secrets it finds: the problem, then the fix. */
+const iso = (d: Date): string => d.toISOString().slice(0, 10);
+
+export const pkiMessages = {
+  caMissingButOutputHasOne: (previousCa: string) =>
+    `no CA key here, but ${previousCa} shows the output was built with a CA: etcd-gen will not create a new CA over an existing cluster. ` +
+    'Point --secrets at the secrets directory of that build (or restore it from backup); to start a brand-new PKI on purpose, remove the output directory first',
+  caHalfMissing: (cert: string, key: string) =>
+    `${cert} and ${key} must both be present: restore the missing one from backup. etcd-gen never replaces an existing CA`,
+  notACa: 'this certificate is not a CA (no basicConstraints CA:TRUE): restore the real ca.crt',
+  caExpired: (when: Date) => `the CA expired on ${iso(when)}: every certificate it signed is invalid; a new CA needs a planned rotation of the whole cluster`,
+  caDiffersFromOutput: (previousCa: string) =>
+    `this CA is not the one ${previousCa} was built with: is --secrets pointing at another cluster's secrets? Use the matching secrets directory`,
+  caKeyTypeKept: (have: string, want: string) =>
+    `the CA's key type stays ${have} (tls.key asks for ${want}): a CA is never replaced by a build; leaves use ${want}`,
+  caExpiresSoon: (days: number, certDays: number) =>
+    `the CA expires in ${days} days, sooner than a new leaf's ${certDays} days: new certificates end with the CA; plan a CA rotation`,
+  notACertificate: 'not a PEM certificate: restore it from backup, or delete this file and its .key to have a new pair issued',
+  unsupportedKeyType: 'the certificate has a key type etcd-gen does not issue: restore the right file, or delete it and its .key',
+  notAKey: (cert: string) => `not a PEM private key of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
+  keyMismatch: (cert: string) => `this key does not belong to ${cert}: restore the matching pair, or delete both files to have a new pair issued`,
+  leafClampedToCa: (end: Date) => `ends on ${iso(end)} with the CA, earlier than certDays asks: plan a CA rotation`,
+} as const;

@@ -1,0 +1,110 @@
+/**
+ * What each certificate must say, derived from the model. Pure. The profiles follow kubeadm's for etcd
+ * (server and peer certificates carry serverAuth and clientAuth; the apiserver's client certificate only
+ * clientAuth), but every member gets its own keys and names only its own addresses.
+ */
+import type { KeyType } from '../config.js';
+import type { ClusterModel } from '../model.js';
+import { ipFamily } from '../validate.js';
+
+export type Usage = 'serverAuth' | 'clientAuth';
+
+export interface CertSpec {
+  /** Path of the pair in the secrets dir, without extension: `ca`, `nodes/etcd1/server`, `clients/admin`. */
+  id: string;
+  isCa: boolean;
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  usages: Usage[];
+  days: number;
+  keyType: KeyType;
+  /** For people: what this certificate is for. */
+  purpose: string;
+}
+
+export const CA_ID = 'ca';
+export const ADMIN_ID = 'clients/admin';
+export const APISERVER_ID = 'clients/apiserver-etcd-client';
+export const serverId = (member: string): string => `nodes/${member}/server`;
+export const peerId = (member: string): string => `nodes/${member}/peer`;
+
+/** The common name every peer certificate shares, so peers can be restricted to it. */
+export const peerCommonName = (cluster: string): string => `${cluster}-etcd-peer`;
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+function splitNames(names: Iterable<string>): { dnsNames: string[]; ipAddresses: string[] } {
+  const all = [...names];
+  return {
+    dnsNames: sortedUnique(all.filter((n) => ipFamily(n) === 0)),
+    ipAddresses: sortedUnique(all.filter((n) => ipFamily(n) !== 0)),
+  };
+}
+
+export function certSpecs(model: ClusterModel): CertSpec[] {
+  const keyType = model.tls.key;
+  const leafDays = model.tls.certDays;
+  const specs: CertSpec[] = [
+    {
+      id: CA_ID,
+      isCa: true,
+      commonName: `${model.name}-etcd-ca`,
+      dnsNames: [],
+      ipAddresses: [],
+      usages: [],
+      days: model.tls.caDays,
+      keyType,
+      purpose: `CA of etcd cluster ${model.name}: signs every certificate below`,
+    },
+  ];
+  for (const m of model.members) {
+    const own = [m.host, ...(m.ip !== null ? [m.ip] : [])];
+    specs.push({
+      id: serverId(m.name),
+      isCa: false,
+      commonName: m.name,
+      ...splitNames([...own, 'localhost', '127.0.0.1', '::1', ...model.tls.extraSANs]),
+      usages: ['serverAuth', 'clientAuth'],
+      days: leafDays,
+      keyType,
+      purpose: `client-facing TLS of member ${m.name}`,
+    });
+    specs.push({
+      id: peerId(m.name),
+      isCa: false,
+      commonName: peerCommonName(model.name),
+      ...splitNames(own),
+      usages: ['serverAuth', 'clientAuth'],
+      days: leafDays,
+      keyType,
+      purpose: `peer TLS of member ${m.name}`,
+    });
+  }
+  specs.push({
+    id: ADMIN_ID,
+    isCa: false,
+    // etcd takes a client certificate's CN as the user when auth is on; root may change membership.
+    commonName: 'root',
+    dnsNames: [],
+    ipAddresses: [],
+    usages: ['clientAuth'],
+    days: leafDays,
+    keyType,
+    purpose: 'etcdctl for operators (admin/)',
+  });
+  specs.push({
+    id: APISERVER_ID,
+    isCa: false,
+    commonName: 'kube-apiserver-etcd-client',
+    dnsNames: [],
+    ipAddresses: [],
+    usages: ['clientAuth'],
+    days: leafDays,
+    keyType,
+    purpose: 'kube-apiserver to etcd (kubernetes/)',
+  });
+  return specs;
+}

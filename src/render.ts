@@ -1,0 +1,123 @@
+/**
+ * Stage 5, render: the model and the PKI into the output tree, as a list of files in memory. Pure apart
+ * from reading the templates once. Handlebars renders text here, not HTML: an isolated instance with
+ * noEscape, strict and knownHelpersOnly; every value that reaches a shell goes through the `q` helper.
+ */
+import Handlebars from 'handlebars';
+import path from 'node:path';
+import type { ClusterModel, MemberModel } from './model.js';
+import type { CertPair } from './pki/index.js';
+import { ADMIN_ID, APISERVER_ID, CA_ID, peerId, serverId } from './pki/profiles.js';
+import { shellQuote } from './shell.js';
+
+export type FileRole =
+  | 'readme'
+  | 'member-config'
+  | 'member-unit'
+  | 'certificate'
+  | 'private-key'
+  | 'admin-shell'
+  | 'kubeadm-config';
+
+export interface OutputFile {
+  /** Path relative to the output directory, with '/' separators. */
+  path: string;
+  contents: string;
+  mode: number;
+  role: FileRole;
+}
+
+const COMPILE_OPTIONS = {
+  noEscape: true,
+  strict: true,
+  knownHelpersOnly: true,
+  knownHelpers: { q: true, json: true },
+} as const;
+
+type Renderer = (context: object) => string;
+
+/** Compiles the templates with etcd-gen's own Handlebars instance. */
+export function compileTemplates(sources: ReadonlyMap<string, string>): Map<string, Renderer> {
+  const hb = Handlebars.create();
+  hb.registerHelper('q', (...args: unknown[]) => {
+    const value = args.length === 2 ? args[0] : undefined;
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new Error(`template helper q takes one string or number, got ${args.length === 2 ? typeof value : `${args.length - 1} arguments`}`);
+    }
+    return shellQuote(String(value));
+  });
+  hb.registerHelper('json', (...args: unknown[]) => {
+    const value = args.length === 2 ? args[0] : undefined;
+    if (!['string', 'number', 'boolean'].includes(typeof value)) throw new Error('template helper json takes one scalar');
+    return JSON.stringify(value);
+  });
+  const compiled = new Map<string, Renderer>();
+  for (const [name, source] of sources) {
+    const template = hb.compile(source, COMPILE_OPTIONS);
+    compiled.set(name, (context) => template(context));
+  }
+  return compiled;
+}
+
+function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {
+  const p = pairs.get(id);
+  if (!p) throw new Error(`no certificate ${id}`);
+  return p;
+}
+
+/** Path inside a member's overlay for an absolute path on the member. */
+function overlay(member: MemberModel, absolute: string): string {
+  return path.posix.join(member.overlayDir, absolute.slice(1));
+}
+
+export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, CertPair>, templates: ReadonlyMap<string, Renderer>): OutputFile[] {
+  const render = (name: string, context: object): string => {
+    const t = templates.get(name);
+    if (!t) throw new Error(`missing template ${name}`);
+    return t(context);
+  };
+  const files: OutputFile[] = [];
+  const text = (p: string, contents: string, role: FileRole, mode = 0o644): void => {
+    files.push({ path: p, contents, mode, role });
+  };
+  const cert = (p: string, id: string): void => text(p, pair(pairs, id).certPem, 'certificate');
+  const key = (p: string, id: string): void => text(p, pair(pairs, id).keyPem, 'private-key', 0o600);
+
+  const certificates = [...pairs.values()].map((p) => ({
+    id: p.spec.id,
+    purpose: p.spec.purpose,
+    commonName: p.spec.commonName,
+    names: [...p.spec.dnsNames, ...p.spec.ipAddresses].join(', ') || '-',
+    notAfter: p.notAfter.toISOString().slice(0, 10),
+  }));
+  const adminContext = {
+    ...model,
+    endpoints: model.clientEndpoints.join(','),
+    pkiVar: `_etcd_gen_pki_${model.name.replace(/-/g, '_')}`,
+  };
+  text('README.md', render('README.md.hbs', { ...model, certificates }), 'readme');
+
+  for (const member of model.members) {
+    const context = { ...model, member };
+    text(overlay(member, model.paths.conf), render('etcd.conf.hbs', context), 'member-config', 0o640);
+    text(overlay(member, model.paths.unit), render('etcd.service.hbs', context), 'member-unit');
+    cert(overlay(member, `${model.paths.pki}/ca.crt`), CA_ID);
+    cert(overlay(member, `${model.paths.pki}/server.crt`), serverId(member.name));
+    key(overlay(member, `${model.paths.pki}/server.key`), serverId(member.name));
+    cert(overlay(member, `${model.paths.pki}/peer.crt`), peerId(member.name));
+    key(overlay(member, `${model.paths.pki}/peer.key`), peerId(member.name));
+  }
+
+  text('admin/aliases.sh', render('aliases.sh.hbs', adminContext), 'admin-shell');
+  text('admin/etcdctl.env', render('etcdctl.env.hbs', adminContext), 'admin-shell');
+  cert('admin/pki/ca.crt', CA_ID);
+  cert('admin/pki/admin.crt', ADMIN_ID);
+  key('admin/pki/admin.key', ADMIN_ID);
+
+  text('kubernetes/external-etcd.yaml', render('external-etcd.yaml.hbs', model), 'kubeadm-config');
+  cert('kubernetes/pki/ca.crt', CA_ID);
+  cert('kubernetes/pki/apiserver-etcd-client.crt', APISERVER_ID);
+  key('kubernetes/pki/apiserver-etcd-client.key', APISERVER_ID);
+
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
