@@ -104,6 +104,16 @@ function positionFinder(source: string): (offset: number) => SourcePosition {
   };
 }
 
+/** Where a node starts in the source: at its tag or anchor if it has one, else at its opening quote. */
+function scalarStart(ev: yaml.ScalarEvent): number {
+  const quoted = ev.style === yaml.SCALAR_STYLE.DOUBLE_QUOTED || ev.style === yaml.SCALAR_STYLE.SINGLE_QUOTED;
+  return Math.min(...[ev.anchorStart, ev.tagStart, quoted ? ev.valueStart - 1 : ev.valueStart].filter((n) => n >= 0));
+}
+
+function collectionStart(ev: yaml.MappingEvent | yaml.SequenceEvent): number {
+  return Math.min(...[ev.anchorStart, ev.tagStart, ev.start].filter((n) => n >= 0));
+}
+
 type Frame =
   | { kind: 'mapping'; pointer: (string | number)[]; pendingKey: { name: string; position: SourcePosition } | null }
   | { kind: 'sequence'; pointer: (string | number)[]; index: number };
@@ -153,10 +163,10 @@ function locateNodes(source: string, events: readonly yaml.Event[]): Map<string,
         const parent = stack[stack.length - 1];
         if (parent?.kind === 'mapping' && parent.pendingKey === null) {
           const name = String(yaml.getScalarValue(source, ev));
-          parent.pendingKey = { name, position: at(ev.valueStart) };
+          parent.pendingKey = { name, position: at(scalarStart(ev)) };
           break;
         }
-        place(ev.valueStart);
+        place(scalarStart(ev));
         break;
       }
       case yaml.EVENT_ID.ALIAS: {
@@ -176,7 +186,7 @@ function locateNodes(source: string, events: readonly yaml.Event[]): Map<string,
           skipDepth = 1;
           break;
         }
-        const ptr = place(ev.start);
+        const ptr = place(collectionStart(ev));
         if (ptr === null) {
           skipDepth = 1;
           break;

@@ -31,7 +31,8 @@ const COMPILE_OPTIONS = {
   noEscape: true,
   strict: true,
   knownHelpersOnly: true,
-  knownHelpers: { q: true, json: true },
+  // Built-ins beyond each/if/unless/with are switched off: templates hold layout, not lookups.
+  knownHelpers: { q: true, json: true, lookup: false, log: false },
 } as const;
 
 type Renderer = (context: object) => string;
@@ -39,6 +40,8 @@ type Renderer = (context: object) => string;
 /** Compiles the templates with etcd-gen's own Handlebars instance. */
 export function compileTemplates(sources: ReadonlyMap<string, string>): Map<string, Renderer> {
   const hb = Handlebars.create();
+  hb.unregisterHelper('lookup');
+  hb.unregisterHelper('log');
   hb.registerHelper('q', (...args: unknown[]) => {
     const value = args.length === 2 ? args[0] : undefined;
     if (typeof value !== 'string' && typeof value !== 'number') {

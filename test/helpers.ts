@@ -1,0 +1,87 @@
+/** Test helpers: run the built CLI as a user does, read output trees, and require external tools. */
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+/** The repository root (tests run from dist/test/). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli.js');
+export const examplesDir = path.join(repoRoot, 'examples');
+export const isCI = process.env.CI === 'true';
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function run(cmd: string, args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { encoding: 'utf8', timeout: options.timeout ?? 60_000, ...options, env: { ...process.env, ...options.env } });
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export function tempDir(t: TestContext, prefix = 'etcd-gen-test-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TreeFile {
+  contents: string;
+  mode: number;
+}
+
+/** Every file below dir, by '/'-separated relative path. */
+export function readTree(dir: string): Map<string, TreeFile> {
+  const tree = new Map<string, TreeFile>();
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else tree.set(child, { contents: readFileSync(path.join(dir, child), 'utf8'), mode: statSync(path.join(dir, child)).mode & 0o777 });
+    }
+  };
+  walk('');
+  return new Map([...tree].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * True when every tool is on PATH. Otherwise: under CI=true the test fails (a missing tool is never a
+ * silent pass); elsewhere the test is skipped, with a banner on stderr so nobody mistakes it for a pass.
+ */
+export function needTools(t: TestContext, tools: readonly string[], extra?: { root?: boolean }): boolean {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  if (extra?.root && process.getuid?.() !== 0) missing.push('root (uid 0)');
+  if (missing.length === 0) return true;
+  const why = `needs ${missing.join(', ')}; .ci/run installs them`;
+  if (isCI) assert.fail(`${t.name}: ${why}. Under CI a missing tool is a failure.`);
+  process.stderr.write(`\n!!! SKIPPED "${t.name}": ${why}. This check did NOT run. !!!\n\n`);
+  t.skip(why);
+  return false;
+}
+
+/** A small valid cluster.yaml text, with overrides spliced in as YAML lines. */
+export const minimalCluster = `name: test
+etcd: { version: "3.5.13" }
+nodes:
+  - { name: etcd1, host: 10.0.0.11 }
+  - { name: etcd2, host: 10.0.0.12 }
+  - { name: etcd3, host: 10.0.0.13 }
+`;

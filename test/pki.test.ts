@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { build } from '../src/build.js';
+import { InputError } from '../src/diagnostics.js';
+import { minimalCluster, readTree, tempDir } from './helpers.js';
+
+const DAY = 86_400_000;
+const T0 = new Date('2026-01-01T00:00:00Z');
+
+function project(t: TestContext, source = minimalCluster) {
+  const dir = tempDir(t);
+  const config = path.join(dir, 'cluster.yaml');
+  writeFileSync(config, source);
+  const out = path.join(dir, 'out');
+  const secrets = path.join(dir, 'secrets');
+  return { dir, config, out, secrets, build: (now = T0) => build({ configFile: config, outDir: out, secretsDir: secrets, now }) };
+}
+
+async function inputError(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    return err.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n');
+  }
+  assert.fail('expected the build to be refused');
+}
+
+describe('pki', () => {
+  it('issues a CA, two certificates per member and two client certificates, and keeps them private', async (t) => {
+    const p = project(t);
+    const result = await p.build();
+    assert.deepEqual([...result.pki.pairs.keys()].sort(), [
+      'ca', 'clients/admin', 'clients/apiserver-etcd-client',
+      'nodes/etcd1/peer', 'nodes/etcd1/server', 'nodes/etcd2/peer', 'nodes/etcd2/server', 'nodes/etcd3/peer', 'nodes/etcd3/server',
+    ]);
+    assert.ok([...result.pki.pairs.values()].every((pair) => pair.action === 'issued'));
+    assert.equal(statSync(p.secrets).mode & 0o777, 0o700);
+    assert.equal(statSync(path.join(p.secrets, 'ca.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(path.join(p.secrets, 'nodes', 'etcd2', 'peer.key')).mode & 0o777, 0o600);
+    assert.match(readFileSync(path.join(p.secrets, '.gitignore'), 'utf8'), /^\*$/m);
+    const tree = readTree(p.out);
+    for (const [file, { mode, contents }] of tree) {
+      if (file.endsWith('.key')) assert.equal(mode, 0o600, file);
+      if (contents.includes('PRIVATE KEY')) assert.ok(file.endsWith('.key'), `${file} holds a private key`);
+    }
+    assert.ok(![...tree.keys()].some((f) => f.endsWith('ca.key')), 'the CA key never goes to the output');
+  });
+
+  it('rebuilds byte for byte from the same secrets, writing nothing', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    const again = await p.build(new Date(T0.getTime() + DAY));
+    assert.deepEqual(again.report.written, []);
+    assert.ok([...again.pki.pairs.values()].every((pair) => pair.action === 'reused'));
+    assert.deepEqual(readTree(p.out), before);
+  });
+
+  it('rebuilds the same bytes into an empty output directory', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    const other = path.join(p.dir, 'out2');
+    await build({ configFile: p.config, outDir: other, secretsDir: p.secrets, now: T0 });
+    assert.deepEqual(readTree(other), before);
+  });
+
+  it('reissues only the certificates of a member whose address changed', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    writeFileSync(p.config, minimalCluster.replace('10.0.0.12', '10.0.0.22'));
+    const result = await p.build();
+    const changed = [...result.pki.pairs.values()].filter((pair) => pair.action !== 'reused').map((pair) => `${pair.spec.id}: ${pair.reason}`);
+    assert.deepEqual(changed.sort(), [
+      'nodes/etcd2/peer: names changed (+IP:10.0.0.22 -IP:10.0.0.12)',
+      'nodes/etcd2/server: names changed (+IP:10.0.0.22 -IP:10.0.0.12)',
+    ]);
+    const after = readTree(p.out);
+    assert.equal(after.get('admin/pki/ca.crt')?.contents, before.get('admin/pki/ca.crt')?.contents, 'CA unchanged');
+    assert.equal(after.get('nodes/etcd1/root/etc/etcd/pki/server.crt')?.contents, before.get('nodes/etcd1/root/etc/etcd/pki/server.crt')?.contents);
+    assert.notEqual(after.get('nodes/etcd2/root/etc/etcd/pki/peer.key')?.contents, before.get('nodes/etcd2/root/etc/etcd/pki/peer.key')?.contents);
+  });
+
+  it('renews leaves inside the renewal window and keeps the CA', async (t) => {
+    const p = project(t);
+    await p.build();
+    const result = await p.build(new Date(T0.getTime() + (365 - 29) * DAY));
+    for (const pair of result.pki.pairs.values()) {
+      if (pair.spec.isCa) assert.equal(pair.action, 'reused');
+      else assert.match(`${pair.action}: ${pair.reason}`, /^reissued: expires in 2\d days \(renewBeforeDays 30\)$/);
+    }
+  });
+
+  it('removes output files a member that left no longer needs, and only those', async (t) => {
+    const p = project(t, `${minimalCluster}  - { name: etcd4, host: 10.0.0.14 }\n  - { name: etcd5, host: 10.0.0.15 }\n`);
+    await p.build();
+    writeFileSync(path.join(p.out, 'notes.txt'), 'mine\n');
+    writeFileSync(p.config, minimalCluster);
+    const result = await p.build();
+    assert.ok(result.report.removed.includes('nodes/etcd5/root/etc/etcd/etcd.conf'));
+    const tree = readTree(p.out);
+    assert.ok(![...tree.keys()].some((f) => f.startsWith('nodes/etcd4/') || f.startsWith('nodes/etcd5/')));
+    assert.equal(tree.get('notes.txt')?.contents, 'mine\n', 'files etcd-gen did not write stay');
+  });
+
+  it('refuses a key that does not belong to its certificate', async (t) => {
+    const p = project(t);
+    await p.build();
+    copyFileSync(path.join(p.secrets, 'nodes', 'etcd1', 'peer.key'), path.join(p.secrets, 'nodes', 'etcd1', 'server.key'));
+    assert.match(await inputError(p.build()), /server\.key: this key does not belong to .*server\.crt/);
+  });
+
+  it('never replaces a CA: half a CA, a lost CA, or another cluster\'s CA stop the build', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    const caKey = readFileSync(path.join(p.secrets, 'ca.key'), 'utf8');
+    writeFileSync(path.join(p.secrets, 'ca.key'), '');
+    assert.match(await inputError(p.build()), /not a PEM private key/);
+    writeFileSync(path.join(p.secrets, 'ca.key'), caKey);
+
+    const elsewhere = path.join(p.dir, 'other-secrets');
+    assert.match(
+      await inputError(build({ configFile: p.config, outDir: p.out, secretsDir: elsewhere, now: T0 })),
+      /no CA key here, but .*ca\.crt shows the output was built with a CA/,
+    );
+    // Another cluster's secrets against this output.
+    const q = project(t, minimalCluster.replace('name: test', 'name: other'));
+    await q.build();
+    assert.match(
+      await inputError(build({ configFile: p.config, outDir: p.out, secretsDir: q.secrets, now: T0 })),
+      /this CA is not the one .*ca\.crt was built with/,
+    );
+    assert.deepEqual(readTree(p.out), before, 'nothing in the output changed');
+  });
+
+  it('refuses to write into a directory that is not etcd-gen output', async (t) => {
+    const p = project(t);
+    mkdirSync(p.out);
+    writeFileSync(path.join(p.out, 'important.txt'), 'x');
+    assert.match(await inputError(p.build()), /not empty and has no manifest\.json from etcd-gen/);
+    assert.deepEqual([...readTree(p.out).keys()], ['important.txt']);
+  });
+});

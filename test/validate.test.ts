@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULTS } from '../src/config.js';
+import { formatDiagnostic } from '../src/diagnostics.js';
+import { parseClusterSource } from '../src/load.js';
+import { validateCluster } from '../src/validate.js';
+import { minimalCluster, repoRoot } from './helpers.js';
+
+function check(source: string) {
+  return validateCluster(parseClusterSource(source, 'cluster.yaml'));
+}
+
+/** Each bad input, the line:column the first error must point at, and words its message must hold. */
+const badInputs: { name: string; source: string; at: string; says: RegExp }[] = [
+  { name: 'missing name', source: minimalCluster.replace('name: test\n', ''), at: '1:1', says: /\$: missing required field "name"/ },
+  { name: 'name not a DNS label', source: minimalCluster.replace('name: test', 'name: Test_1'), at: '1:7', says: /\$\.name: invalid value: use a DNS label/ },
+  { name: 'unknown field with a suggestion', source: `${minimalCluster}prots: { client: 1 }\n`, at: '7:1', says: /\$\.prots: unknown field "prots": did you mean "ports"\?/ },
+  { name: 'unknown nested field', source: minimalCluster.replace('host: 10.0.0.12 }', 'host: 10.0.0.12, port: 1 }'), at: '5:37', says: /\$\.nodes\[1\]\.port: unknown field "port": remove it \(known fields: name, host, ip\)/ },
+  { name: 'version as a number', source: minimalCluster.replace('"3.5.13"', '3.5'), at: '2:18', says: /must be a string, not a number: quote the value/ },
+  { name: 'unsupported version', source: minimalCluster.replace('"3.5.13"', '"3.3.27"'), at: '2:18', says: /\$\.etcd\.version: invalid value: use a supported release/ },
+  { name: 'no nodes', source: 'name: test\netcd: { version: "3.5.13" }\nnodes: []\n', at: '3:8', says: /\$\.nodes: needs at least 1 entry/ },
+  { name: 'duplicate node name', source: minimalCluster.replace('name: etcd2', 'name: etcd1'), at: '5:13', says: /node name "etcd1" is already used on line 4/ },
+  { name: 'duplicate host', source: minimalCluster.replace('10.0.0.12', '10.0.0.11'), at: '5:26', says: /address "10.0.0.11" is already used on line 4/ },
+  { name: 'host and another node\'s ip collide', source: minimalCluster.replace('host: 10.0.0.13 }', 'host: c.lan, ip: 10.0.0.12 }'), at: '6:37', says: /address "10.0.0.12" is already used on line 5/ },
+  { name: 'same IPv6 written two ways', source: minimalCluster.replace('10.0.0.11', 'fd00::11').replace('10.0.0.12', 'fd00:0:0::0011'), at: '5:26', says: /address "fd00::11" is already used/ },
+  { name: 'host not a name or IP', source: minimalCluster.replace('10.0.0.11', '10.0.0.300'), at: '4:26', says: /neither a DNS name nor an IP address/ },
+  { name: 'host with upper case', source: minimalCluster.replace('10.0.0.11', 'Etcd1.LAN'), at: '4:26', says: /write it in lower case \(etcd1\.lan\)/ },
+  { name: 'host with shell metacharacters', source: minimalCluster.replace('10.0.0.11', '"a;rm -rf /"'), at: '4:26', says: /\$\.nodes\[0\]\.host: invalid value/ },
+  { name: 'IPv6 zone index', source: minimalCluster.replace('10.0.0.11', '"fe80::1%eth0"'), at: '4:26', says: /zone indexes/ },
+  { name: 'ip not an IP', source: minimalCluster.replace('host: 10.0.0.11 }', 'host: a.lan, ip: 10.0.0 }'), at: '4:37', says: /"10.0.0" is not an IP address/ },
+  { name: 'host IP differs from ip', source: minimalCluster.replace('host: 10.0.0.11 }', 'host: 10.0.0.11, ip: 10.0.0.99 }'), at: '4:41', says: /host is the IP 10.0.0.11 but ip is 10.0.0.99/ },
+  { name: 'same ports', source: `${minimalCluster}ports: { client: 2380 }\n`, at: '7:18', says: /\$\.ports\.client: client and peer ports are both 2380/ },
+  { name: 'port out of range', source: `${minimalCluster}ports: { peer: 70000 }\n`, at: '7:16', says: /\$\.ports\.peer: must be from 1 to 65535/ },
+  { name: 'relative path', source: `${minimalCluster}paths: { etc: etc/etcd }\n`, at: '7:15', says: /use an absolute path/ },
+  { name: 'path traversal', source: `${minimalCluster}paths: { data: /var/lib/../../etc }\n`, at: '7:16', says: /not a normalized absolute path: write it as \/etc/ },
+  { name: 'data inside etc', source: `${minimalCluster}paths: { etc: /srv/etcd, data: /srv/etcd/data }\n`, at: '7:32', says: /overlap/ },
+  { name: 'leaf outlives CA', source: `${minimalCluster}tls: { caDays: 100, certDays: 365 }\n`, at: '7:31', says: /cannot outlive its CA/ },
+  { name: 'unknown key type', source: `${minimalCluster}tls: { key: ed25519 }\n`, at: '7:13', says: /must be one of "ecdsa-p256"/ },
+  { name: 'bad extra SAN', source: `${minimalCluster}tls: { extraSANs: [ "lb..lan" ] }\n`, at: '7:21', says: /"lb..lan" is neither a DNS name nor an IP/ },
+  { name: 'wrong type for nodes', source: 'name: test\netcd: { version: "3.5.13" }\nnodes: etcd1\n', at: '3:8', says: /\$\.nodes: must be a list, not a string/ },
+];
+
+describe('validate', () => {
+  for (const bad of badInputs) {
+    it(`refuses ${bad.name}`, () => {
+      const { diagnostics, config } = check(bad.source);
+      assert.equal(config, null);
+      const first = diagnostics.find((d) => d.severity === 'error');
+      assert.ok(first, 'expected an error');
+      const text = formatDiagnostic(first);
+      assert.match(text, bad.says);
+      assert.equal(`${first.position.line}:${first.position.column}`, bad.at, text);
+      assert.ok(text.startsWith(`cluster.yaml:${bad.at}: `), text);
+    });
+  }
+
+  it('reports every problem at once, in source order', () => {
+    const source = minimalCluster.replace('name: etcd2', 'name: etcd1').replace('name: test', 'name: BAD') + 'ports: { client: 0 }\n';
+    const errors = check(source).diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(errors.map((d) => d.position.line), [1, 5, 7]);
+  });
+
+  it('accepts a valid cluster with no errors', () => {
+    const { diagnostics, config } = check(minimalCluster);
+    assert.ok(config);
+    assert.deepEqual(diagnostics, []);
+  });
+
+  it('warns about quorum with an even number of members, and about a single member', () => {
+    const four = `${minimalCluster}  - { name: etcd4, host: 10.0.0.14 }\n`;
+    const even = check(four);
+    assert.ok(even.config, 'an even member count still builds');
+    assert.match(even.diagnostics.map(formatDiagnostic).join('\n'), /warning: \$\.nodes: 4 members tolerate no more failures than 3/);
+    const single = check('name: lab\netcd: { version: "3.5.13" }\nnodes: [ { name: one, host: 10.0.0.1 } ]\n');
+    assert.match(single.diagnostics.map(formatDiagnostic).join('\n'), /one member has no fault tolerance/);
+  });
+
+  it('warns when a DNS host has no ip, as the member then listens on every interface', () => {
+    const { diagnostics } = check(minimalCluster.replace('host: 10.0.0.11', 'host: etcd1.lan'));
+    assert.match(diagnostics.map(formatDiagnostic).join('\n'), /cluster.yaml:4:26: warning: \$\.nodes\[0\]\.host: no ip for DNS host etcd1.lan/);
+  });
+
+  it('keeps the schema defaults equal to the defaults the model applies', () => {
+    const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', 'cluster.schema.json'), 'utf8')) as {
+      properties: Record<string, { properties: Record<string, { default?: unknown }> }>;
+    };
+    for (const [section, values] of Object.entries(DEFAULTS)) {
+      for (const [key, value] of Object.entries(values)) {
+        assert.deepEqual(schema.properties[section]?.properties[key]?.default, value, `${section}.${key}`);
+      }
+    }
+  });
+});
