@@ -38,7 +38,9 @@ export function validateCluster(doc: LoadedDocument): ValidationResult {
       if (d) diagnostics.push(d);
     }
   }
-  diagnostics.push(...semanticDiagnostics(doc));
+  // One message per field: the schema's, when it already refused the value.
+  const refused = new Set(diagnostics.map((d) => d.pointer));
+  diagnostics.push(...semanticDiagnostics(doc).filter((d) => !refused.has(d.pointer)));
   const unique = dedupe(diagnostics).sort(
     (a, b) => a.position.line - b.position.line || a.position.column - b.position.column || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
   );

@@ -1,0 +1,121 @@
+/**
+ * The output checked by the tools operators trust: openssl on every chain, usage and name; shellcheck on
+ * every shell file; systemd-analyze on the unit. Under CI=true a missing tool fails the test.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { build, type BuildResult } from '../src/build.js';
+import type { KeyType } from '../src/config.js';
+import { needTools, run, tempDir } from './helpers.js';
+
+const cluster = (key: KeyType, bin = '/usr/local/bin'): string => `name: tools
+etcd: { version: "3.5.13" }
+nodes:
+  - { name: etcd1, host: etcd1.k8s.lan, ip: 10.0.0.11 }
+  - { name: etcd2, host: "fd00::12" }
+  - { name: etcd3, host: 10.0.0.13 }
+tls: { key: ${key}, extraSANs: [lb.k8s.lan, 10.0.0.100] }
+paths: { bin: ${bin} }
+`;
+
+async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'cluster.yaml'), source);
+  const out = path.join(dir, 'out');
+  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out });
+  return { out, result };
+}
+
+function openssl(args: string[]): string {
+  const r = run('openssl', args);
+  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The text openssl prints for one extension, e.g. 'subjectAltName'. */
+function ext(cert: string, name: string): string {
+  return openssl(['x509', '-in', cert, '-noout', '-ext', name]).split('\n').slice(1).join(' ').trim();
+}
+
+describe('openssl accepts every certificate', () => {
+  for (const key of ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048'] as const) {
+    it(`with ${key} keys: chains, usages, names, key pairs`, async (t) => {
+      if (!needTools(t, ['openssl'])) return;
+      const { out } = await buildInto(t, cluster(key));
+      const pki = (member: string) => path.join(out, 'nodes', member, 'root', 'etc', 'etcd', 'pki');
+      const ca = path.join(out, 'admin', 'pki', 'ca.crt');
+
+      // The CA: a CA and nothing else.
+      assert.equal(ext(ca, 'basicConstraints'), 'CA:TRUE, pathlen:0');
+      assert.equal(ext(ca, 'keyUsage'), 'Certificate Sign, CRL Sign');
+      assert.equal(ext(ca, 'extendedKeyUsage'), '');
+
+      const expectNames: Record<string, string> = {
+        etcd1: 'DNS:etcd1.k8s.lan, IP Address:10.0.0.11',
+        etcd2: 'IP Address:FD00:0:0:0:0:0:0:12',
+        etcd3: 'IP Address:10.0.0.13',
+      };
+      for (const member of ['etcd1', 'etcd2', 'etcd3']) {
+        for (const role of ['server', 'peer']) {
+          const cert = path.join(pki(member), `${role}.crt`);
+          assert.match(openssl(['verify', '-CAfile', ca, '-purpose', 'sslserver', cert]), /: OK/);
+          assert.match(openssl(['verify', '-CAfile', ca, '-purpose', 'sslclient', cert]), /: OK/);
+          assert.equal(ext(cert, 'extendedKeyUsage'), 'TLS Web Server Authentication, TLS Web Client Authentication');
+          assert.equal(ext(cert, 'basicConstraints'), 'CA:FALSE');
+          const sans = ext(cert, 'subjectAltName').split(', ').sort();
+          const own = (expectNames[member] ?? '').split(', ');
+          const serverExtra = ['DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1', 'DNS:lb.k8s.lan', 'IP Address:10.0.0.100'];
+          assert.deepEqual(sans, [...own, ...(role === 'server' ? serverExtra : [])].sort(), `${member} ${role} names`);
+          // The key in the overlay belongs to the certificate beside it.
+          const fromCert = openssl(['x509', '-in', cert, '-noout', '-pubkey']);
+          const fromKey = openssl(['pkey', '-in', path.join(pki(member), `${role}.key`), '-pubout']);
+          assert.equal(fromKey, fromCert, `${member} ${role} key pair`);
+        }
+        assert.equal(openssl(['x509', '-in', path.join(pki(member), 'server.crt'), '-noout', '-subject']).trim(), `subject=CN = ${member}`);
+      }
+      for (const client of [path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.crt')]) {
+        assert.match(openssl(['verify', '-CAfile', ca, '-purpose', 'sslclient', client]), /: OK/);
+        assert.equal(ext(client, 'extendedKeyUsage'), 'TLS Web Client Authentication');
+        const asServer = run('openssl', ['verify', '-CAfile', ca, '-purpose', 'sslserver', client]);
+        assert.notEqual(asServer.status, 0, 'a client certificate is no server certificate');
+      }
+      // Another cluster's CA verifies none of them.
+      const other = await buildInto(t, cluster(key).replace('name: tools', 'name: other'));
+      const foreign = run('openssl', ['verify', '-CAfile', path.join(other.out, 'admin', 'pki', 'ca.crt'), path.join(pki('etcd1'), 'server.crt')]);
+      assert.notEqual(foreign.status, 0);
+    });
+  }
+});
+
+describe('shellcheck', () => {
+  it('passes every shell file in the output', async (t) => {
+    if (!needTools(t, ['shellcheck'])) return;
+    const { out, result } = await buildInto(t, cluster('ecdsa-p256'));
+    const shellFiles = result.files.filter((f) => f.role === 'admin-shell').map((f) => path.join(out, f.path));
+    assert.ok(shellFiles.length >= 2);
+    const r = run('shellcheck', ['--shell=bash', '--severity=style', ...shellFiles]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  it('passes the env file as sh: systemd and a shell read it the same way', async (t) => {
+    if (!needTools(t, ['shellcheck'])) return;
+    const { out } = await buildInto(t, cluster('ecdsa-p256'));
+    const conf = path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'etcd', 'etcd.conf');
+    const r = run('shellcheck', ['--shell=sh', '--exclude=SC2034', conf]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+});
+
+describe('systemd-analyze', () => {
+  it('verifies the unit with no warning', async (t) => {
+    if (!needTools(t, ['systemd-analyze', 'etcd'])) return;
+    const etcdDir = path.dirname(run('sh', ['-c', 'command -v etcd']).stdout.trim());
+    const { out } = await buildInto(t, cluster('ecdsa-p256', etcdDir));
+    const unit = path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'systemd', 'system', 'etcd.service');
+    const r = run('systemd-analyze', ['verify', unit]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', 'no warnings');
+  });
+});
