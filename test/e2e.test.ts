@@ -171,8 +171,13 @@ paths: { bin: ${etcdBin} }
     assert.ok(first);
     first.kill('SIGKILL');
     run('pkill', ['-KILL', '-u', String(FIRST_UID)]);
-    await sleep(500);
-    const write = etcdctl('etcdctl_m2', 'put /e2e/after-kill still-here --command-timeout=10s');
+    // If the dead member led, the others elect a new leader first; a write sent during the election may
+    // time out, and etcdctl does not retry a Put. Like any client, retry until the election is over.
+    let write = etcdctl('etcdctl_m2', 'put /e2e/after-kill still-here --command-timeout=5s');
+    for (let i = 0; i < 30 && write.status !== 0; i++) {
+      await sleep(1000);
+      write = etcdctl('etcdctl_m2', 'put /e2e/after-kill still-here --command-timeout=5s');
+    }
     assert.equal(write.status, 0, `${write.stderr}\n${logs()}`);
     assert.equal(etcdctl('etcdctl_m3', 'get /e2e/after-kill --print-value-only').stdout.trim(), 'still-here');
     assert.equal(etcdctl('etcdctl_m2', 'get /e2e/greeting --print-value-only').stdout.trim(), 'hello');
