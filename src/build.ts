@@ -7,7 +7,7 @@ import { InputError, type Diagnostic } from './diagnostics.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult } from './pki/index.js';
-import { certSpecs, CA_ID } from './pki/profiles.js';
+import { certSpecs } from './pki/profiles.js';
 import { readSecrets, secretFile, writeSecrets } from './pki/store.js';
 import { compileTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion, readTemplates } from './resources.js';
@@ -78,4 +78,3 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   };
 }
 
-export { CA_ID };

@@ -8,7 +8,7 @@ import { lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promis
 import path from 'node:path';
 import { InputError } from './diagnostics.js';
 import type { OutputFile } from './render.js';
-import { writeAtomic } from './pki/store.js';
+import { writeAtomic } from './fsutil.js';
 
 export const MANIFEST = 'manifest.json';
 

@@ -2,8 +2,9 @@
  * The secrets directory on disk: one `<id>.crt` and `<id>.key` per certificate (ids from profiles.ts),
  * the directory 0700, keys 0600. Reads what is there; writes only what the PKI stage issued.
  */
-import { mkdir, readFile, rename, writeFile, chmod, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeAtomic } from '../fsutil.js';
 import type { CertPair, StoredPair } from './index.js';
 import { CA_ID } from './profiles.js';
 
@@ -49,21 +50,4 @@ export async function writeSecrets(dir: string, pairs: Iterable<CertPair>): Prom
     written.push(keyFile, secretFile(dir, pair.spec.id, 'crt'));
   }
   return written;
-}
-
-export async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
-  if (exclusive) {
-    await writeFile(file, contents, { mode, flag: 'wx' });
-    await chmod(file, mode);
-    return;
-  }
-  const tmp = `${file}.etcd-gen-${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, contents, { mode, flag: 'w' });
-    await chmod(tmp, mode);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
