@@ -1,18 +1,30 @@
 /**
  * The pipeline, in order: load → validate → model → pki → render → write. Disk I/O happens only in
- * load, the secrets store and write; everything between is plain data in and out.
+ * load, the secrets store and write; everything between is plain data in and out. `compile` runs it all in
+ * memory; `build` then writes, and `check` compares with what is on disk.
  */
 import path from 'node:path';
 import { InputError, type Diagnostic } from './diagnostics.js';
+import { FileTransaction } from './fsutil.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult } from './pki/index.js';
 import { certSpecs } from './pki/profiles.js';
-import { readSecrets, secretFile, writeSecrets } from './pki/store.js';
+import { readSecrets, secretFile, stageSecrets } from './pki/store.js';
 import { compileTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion, readTemplates } from './resources.js';
 import { validateCluster } from './validate.js';
-import { buildManifest, inspectOutput, OUTPUT_CA, writeOutput, type WriteReport } from './write.js';
+import {
+  buildManifest,
+  compareOutput,
+  inspectOutput,
+  OUTPUT_CA,
+  stageOutput,
+  type Drift,
+  type ExistingOutput,
+  type Manifest,
+  type WriteReport,
+} from './write.js';
 
 export interface BuildOptions {
   configFile: string;
@@ -21,15 +33,22 @@ export interface BuildOptions {
   secretsDir?: string;
   /** The clock certificates are issued by (tests set it). */
   now?: Date;
+  /** Leaf certificates to reissue although they still fit: ids such as `nodes/etcd1/server`, or 'all'. */
+  renew?: readonly string[] | 'all';
 }
 
-export interface BuildResult {
+export interface Compiled {
   model: ClusterModel;
   /** Warnings: a build with errors throws InputError instead. */
   diagnostics: Diagnostic[];
   pki: PkiResult;
   files: OutputFile[];
+  manifest: Manifest;
+  existing: ExistingOutput;
   secretsDir: string;
+}
+
+export interface BuildResult extends Compiled {
   secretsWritten: string[];
   report: WriteReport;
 }
@@ -44,7 +63,8 @@ export function defaultSecretsDir(configFile: string): string {
   return path.join(path.dirname(configFile), 'secrets');
 }
 
-export async function build(options: BuildOptions): Promise<BuildResult> {
+/** Everything a build produces, in memory; reads the config, the secrets and the existing output only. */
+export async function compile(options: BuildOptions): Promise<Compiled> {
   const doc = await loadClusterFile(options.configFile);
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
@@ -60,21 +80,33 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     previousCaPem: existing.caPem,
     previousCaPath: displayFile(path.join(options.outDir, OUTPUT_CA)),
     now: options.now ?? new Date(),
+    renew: options.renew ?? [],
   });
   const files = renderOutput(model, pki.pairs, compileTemplates(readTemplates()));
-  const manifest = buildManifest(files, { notice: model.notice, etcdGenVersion: packageVersion(), cluster: model.name });
-
-  // Secrets first: if writing the output fails, the next build finds and reuses them.
-  const secretsWritten = await writeSecrets(secretsDir, pki.pairs.values());
-  const report = await writeOutput(options.outDir, files, manifest, existing.manifest);
-  return {
-    model,
-    diagnostics: [...validation.diagnostics, ...pki.diagnostics],
-    pki,
-    files,
-    secretsDir,
-    secretsWritten,
-    report,
-  };
+  const manifest = buildManifest(files, model, packageVersion());
+  return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir };
 }
 
+/** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const compiled = await compile(options);
+  const tx = new FileTransaction();
+  const secretsWritten = stageSecrets(tx, compiled.secretsDir, compiled.pki.pairs.values());
+  const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
+  await tx.commit();
+  return { ...compiled, secretsWritten, report };
+}
+
+export interface CheckResult extends Compiled {
+  drift: Drift;
+  /** True when the output on disk is exactly what a build would write. */
+  upToDate: boolean;
+}
+
+/** Compiles and compares with the output on disk; writes nothing, not even new secrets. */
+export async function check(options: BuildOptions): Promise<CheckResult> {
+  const compiled = await compile(options);
+  const drift = await compareOutput(options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
+  const upToDate = drift.added.length === 0 && drift.removed.length === 0 && drift.changed.length === 0;
+  return { ...compiled, drift, upToDate };
+}

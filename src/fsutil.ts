@@ -1,23 +1,109 @@
-/** Writing files so that a reader never sees half of one. */
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+/**
+ * Writing files so that a reader never sees half of one, and a build that fails halfway changes nothing:
+ * a FileTransaction stages every new file beside its target first, and only when all are staged renames
+ * them into place and removes what is to go.
+ */
+import { chmod, lstat, mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * Writes a whole file with its mode: through a temporary file and a rename, or, when `exclusive`, only if
  * no file is there yet (the flag makes that hold even in a race).
  */
 export async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
-  if (exclusive) {
-    await writeFile(file, contents, { mode, flag: 'wx' });
-    await chmod(file, mode);
-    return;
+  const tx = new FileTransaction();
+  tx.write(file, contents, mode, { exclusive });
+  await tx.commit();
+}
+
+interface Staged {
+  target: string;
+  contents: string;
+  mode: number;
+  exclusive: boolean;
+  dirMode: number | undefined;
+}
+
+export class FileTransaction {
+  private readonly writes: Staged[] = [];
+  private readonly removals: { target: string; pruneUpTo: string | undefined }[] = [];
+  private readonly suffix = `.etcd-gen-${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`;
+
+  /** A file to write; `dirMode` for directories created on the way (default 0755 less umask). */
+  write(target: string, contents: string, mode: number, options: { exclusive?: boolean; dirMode?: number } = {}): void {
+    this.writes.push({ target, contents, mode, exclusive: options.exclusive ?? false, dirMode: options.dirMode });
   }
-  const tmp = `${file}.etcd-gen-${process.pid}.tmp`;
+
+  /** A file to remove once everything is written; empty directories up to `pruneUpTo` go with it. */
+  remove(target: string, pruneUpTo?: string): void {
+    this.removals.push({ target, pruneUpTo });
+  }
+
+  get size(): number {
+    return this.writes.length + this.removals.length;
+  }
+
+  /** Stages everything; on any failure removes what it staged and rethrows, leaving the targets as they were. */
+  async commit(): Promise<void> {
+    const staged: string[] = [];
+    const createdDirs: string[] = [];
+    try {
+      for (const w of this.writes) {
+        createdDirs.push(...(await mkdirs(path.dirname(w.target), w.dirMode)));
+        if (w.exclusive && (await exists(w.target))) {
+          throw Object.assign(new Error(`refusing to overwrite ${w.target}`), { code: 'EEXIST', syscall: 'write', path: w.target });
+        }
+        const tmp = w.target + this.suffix;
+        staged.push(tmp);
+        await writeFile(tmp, w.contents, { mode: w.mode, flag: 'wx' });
+        await chmod(tmp, w.mode);
+      }
+    } catch (err) {
+      for (const tmp of staged) await rm(tmp, { force: true });
+      for (const dir of createdDirs.reverse()) await rmdir(dir).catch(() => undefined);
+      throw err;
+    }
+    // Every file is staged: from here on, only renames and removals in directories that exist.
+    for (const w of this.writes) await rename(w.target + this.suffix, w.target);
+    for (const r of this.removals) {
+      await rm(r.target, { force: true });
+      if (r.pruneUpTo) await pruneEmptyDirs(r.pruneUpTo, path.dirname(r.target));
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
   try {
-    await writeFile(tmp, contents, { mode, flag: 'w' });
-    await chmod(tmp, mode);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** mkdir -p that reports which directories it created, outermost first. */
+async function mkdirs(dir: string, mode: number | undefined): Promise<string[]> {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!(await exists(current))) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing) await mkdir(d, mode === undefined ? {} : { mode });
+  return missing;
+}
+
+async function pruneEmptyDirs(root: string, dir: string): Promise<void> {
+  const top = path.resolve(root);
+  let current = path.resolve(dir);
+  while (current.startsWith(`${top}${path.sep}`)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    current = path.dirname(current);
   }
 }

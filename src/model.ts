@@ -27,6 +27,8 @@ export interface MemberModel {
   listenClientUrls: string[];
   /** Name of this member's etcdctl shell function in admin/aliases.sh. */
   etcdctlFunction: string;
+  /** The member's node id in the README's Mermaid diagram. */
+  diagramId: string;
   /** Where this member's overlay lives in out/, e.g. `nodes/etcd1/root`. */
   overlayDir: string;
   settings: EtcdSetting[];
@@ -126,6 +128,7 @@ export function buildModel(config: ClusterConfig, sourceFile: string): ClusterMo
       listenPeerUrls,
       listenClientUrls,
       etcdctlFunction: `etcdctl_${m.name.replace(/-/g, '_')}`,
+      diagramId: `member_${m.name.replace(/-/g, '_')}`,
       overlayDir: `nodes/${m.name}/root`,
     };
     return {

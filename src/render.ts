@@ -17,7 +17,9 @@ export type FileRole =
   | 'certificate'
   | 'private-key'
   | 'admin-shell'
-  | 'kubeadm-config';
+  | 'kubeadm-config'
+  | 'gitignore'
+  | 'manifest';
 
 export interface OutputFile {
   /** Path relative to the output directory, with '/' separators. */
@@ -98,7 +100,10 @@ export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, Cer
     endpoints: model.clientEndpoints.join(','),
     pkiVar: `_etcd_gen_pki_${model.name.replace(/-/g, '_')}`,
   };
-  text('README.md', render('README.md.hbs', { ...model, certificates }), 'readme');
+  // Mermaid edges between every pair of members, each pair once.
+  const peerLinks = model.members.flatMap((a, i) => model.members.slice(i + 1).map((b) => ({ from: a.diagramId, to: b.diagramId })));
+  text('README.md', render('README.md.hbs', { ...model, certificates, peerLinks }), 'readme');
+  text('.gitignore', render('gitignore.hbs', model), 'gitignore');
 
   for (const member of model.members) {
     const context = { ...model, member };

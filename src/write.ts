@@ -1,14 +1,16 @@
 /**
- * Stage 6, write: put the rendered tree on disk. Only files that changed are written, each atomically
- * (temp file, then rename) with its mode; files an earlier build wrote and this one no longer produces are
- * removed; nothing else in the directory is touched. manifest.json, written last, records what was written.
+ * Stage 6, write: put the rendered tree on disk. Only files that changed are written, with their modes;
+ * files an earlier build wrote and this one no longer produces are removed; nothing else in the directory
+ * is touched. Everything goes through one FileTransaction with the new secrets, so a build that fails
+ * halfway leaves both as they were. manifest.json records what was written, and the membership it had.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './diagnostics.js';
+import type { ClusterModel } from './model.js';
 import type { OutputFile } from './render.js';
-import { writeAtomic } from './fsutil.js';
+import type { FileTransaction } from './fsutil.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -19,11 +21,20 @@ export interface ManifestEntry {
   sha256: string;
 }
 
+export interface ManifestMember {
+  name: string;
+  host: string;
+  peerUrl: string;
+  clientUrl: string;
+}
+
 export interface Manifest {
   generator: 'etcd-gen';
   notice: string;
   etcdGenVersion: string;
   cluster: string;
+  /** The members this output was built for: what `etcd-gen plan` compares a changed cluster.yaml with. */
+  members: ManifestMember[];
   files: ManifestEntry[];
 }
 
@@ -76,10 +87,13 @@ export async function inspectOutput(outDir: string): Promise<ExistingOutput> {
   return { manifest, caPem };
 }
 
-export function buildManifest(files: readonly OutputFile[], meta: Omit<Manifest, 'files' | 'generator'>): Manifest {
+export function buildManifest(files: readonly OutputFile[], model: ClusterModel, etcdGenVersion: string): Manifest {
   return {
     generator: 'etcd-gen',
-    ...meta,
+    notice: model.notice,
+    etcdGenVersion,
+    cluster: model.name,
+    members: model.members.map((m) => ({ name: m.name, host: m.host, peerUrl: m.peerUrl, clientUrl: m.clientUrl })),
     files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), sha256: sha256(f.contents) })),
   };
 }
@@ -103,56 +117,78 @@ function safeJoin(outDir: string, relative: string): string {
   return path.join(outDir, ...normal.split('/'));
 }
 
-async function unchanged(file: string, contents: string, mode: number): Promise<boolean> {
+async function sameFile(file: string, contents: string, mode: number): Promise<'same' | 'contents' | 'mode' | 'missing'> {
   try {
     const st = await lstat(file);
-    if (!st.isFile() || (st.mode & 0o777) !== mode) return false;
-    return (await readFile(file, 'utf8')) === contents;
+    if (!st.isFile()) return 'contents';
+    if ((await readFile(file, 'utf8')) !== contents) return 'contents';
+    return (st.mode & 0o777) === mode ? 'same' : 'mode';
   } catch {
-    return false;
+    return 'missing';
   }
 }
 
-export async function writeOutput(outDir: string, files: readonly OutputFile[], manifest: Manifest, previous: Manifest | null): Promise<WriteReport> {
-  const report: WriteReport = { written: [], unchanged: [], removed: [] };
-  await mkdir(outDir, { recursive: true });
-  for (const f of files) {
-    const target = safeJoin(outDir, f.path);
-    if (await unchanged(target, f.contents, f.mode)) {
-      report.unchanged.push(f.path);
-      continue;
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeAtomic(target, f.contents, f.mode, false);
-    report.written.push(f.path);
-  }
+/** Files an earlier build wrote that this one no longer produces, and that are still there. */
+async function staleFiles(outDir: string, files: readonly OutputFile[], previous: Manifest | null): Promise<string[]> {
   const current = new Set(files.map((f) => f.path));
+  const stale: string[] = [];
   for (const old of previous?.files ?? []) {
     if (current.has(old.path) || old.path === MANIFEST) continue;
-    const target = safeJoin(outDir, old.path);
     try {
-      if (!(await lstat(target)).isFile()) continue;
+      if ((await lstat(safeJoin(outDir, old.path))).isFile()) stale.push(old.path);
     } catch {
       continue;
     }
-    await rm(target);
-    report.removed.push(old.path);
-    await pruneEmptyDirs(outDir, path.dirname(target));
   }
-  const text = manifestText(manifest);
-  if (!(await unchanged(path.join(outDir, MANIFEST), text, 0o644))) await writeAtomic(path.join(outDir, MANIFEST), text, 0o644, false);
+  return stale;
+}
+
+/**
+ * Stages the output in a transaction: only files whose contents or mode changed, removal of files the
+ * previous build wrote and this one does not, and the manifest. Nothing is on disk until it commits.
+ */
+export async function stageOutput(
+  tx: FileTransaction,
+  outDir: string,
+  files: readonly OutputFile[],
+  manifest: Manifest,
+  previous: Manifest | null,
+): Promise<WriteReport> {
+  const report: WriteReport = { written: [], unchanged: [], removed: [] };
+  for (const f of [...files, manifestFile(manifest)]) {
+    const target = safeJoin(outDir, f.path);
+    if ((await sameFile(target, f.contents, f.mode)) === 'same') {
+      if (f.path !== MANIFEST) report.unchanged.push(f.path);
+      continue;
+    }
+    tx.write(target, f.contents, f.mode);
+    if (f.path !== MANIFEST) report.written.push(f.path);
+  }
+  for (const old of await staleFiles(outDir, files, previous)) {
+    tx.remove(safeJoin(outDir, old), outDir);
+    report.removed.push(old);
+  }
   return report;
 }
 
-async function pruneEmptyDirs(root: string, dir: string): Promise<void> {
-  const top = path.resolve(root);
-  let current = path.resolve(dir);
-  while (current.startsWith(`${top}${path.sep}`)) {
-    try {
-      await rmdir(current);
-    } catch {
-      return;
-    }
-    current = path.dirname(current);
+export interface Drift {
+  added: string[];
+  removed: string[];
+  changed: { path: string; what: 'contents' | 'mode' }[];
+}
+
+/** What differs between the output on disk and a build held in memory; reads only. */
+export async function compareOutput(outDir: string, files: readonly OutputFile[], manifest: Manifest, previous: Manifest | null): Promise<Drift> {
+  const drift: Drift = { added: [], removed: [], changed: [] };
+  for (const f of [...files, manifestFile(manifest)]) {
+    const state = await sameFile(safeJoin(outDir, f.path), f.contents, f.mode);
+    if (state === 'missing') drift.added.push(f.path);
+    else if (state !== 'same') drift.changed.push({ path: f.path, what: state });
   }
+  drift.removed = await staleFiles(outDir, files, previous);
+  return drift;
+}
+
+export function manifestFile(manifest: Manifest): OutputFile {
+  return { path: MANIFEST, contents: manifestText(manifest), mode: 0o644, role: 'manifest' };
 }

@@ -9,7 +9,7 @@
 import { webcrypto } from 'node:crypto';
 import * as x509 from './x509.js';
 import type { KeyType } from '../config.js';
-import { InputError, type Diagnostic } from '../diagnostics.js';
+import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import type { ClusterModel } from '../model.js';
 import { canonicalIp } from '../validate.js';
 import { pkiMessages } from './messages.js';
@@ -42,6 +42,8 @@ export interface PkiInput {
   /** Where that previous CA certificate is, for messages. */
   previousCaPath: string;
   now: Date;
+  /** Leaves to reissue although they still fit, by id, or 'all'. */
+  renew: readonly string[] | 'all';
 }
 
 export type PairAction = 'reused' | 'issued' | 'reissued';
@@ -115,6 +117,10 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   }
 
   // ---- leaves: reuse what still says what it must ------------------------------------------------------
+  const leafIds = specs.filter((s) => !s.isCa).map((s) => s.id);
+  const renew = new Set(input.renew === 'all' ? leafIds : input.renew);
+  const unknown = [...renew].filter((id) => !leafIds.includes(id));
+  if (unknown.length > 0) throw new UsageError(unknown.map((id) => pkiMessages.unknownCertificate(id, leafIds)).join('\n'));
   const decisions: { spec: CertSpec; reuse: Parsed | null; action: PairAction; reason: string }[] = [];
   for (const spec of specs) {
     if (spec.isCa) continue;
@@ -124,7 +130,8 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
       continue;
     }
     const parsed = await parsePair(s.certPem, s.keyPem, input.secretPath(spec.id, 'crt'), input.secretPath(spec.id, 'key'), fail);
-    const reason = ca === null ? 'the CA is new' : await staleReason(parsed.cert, spec, ca.cert, model.tls.renewBeforeDays, now);
+    const reason =
+      ca === null ? 'the CA is new' : renew.has(spec.id) ? 'renewal requested' : await staleReason(parsed.cert, spec, ca.cert, model.tls.renewBeforeDays, now);
     decisions.push({ spec, reuse: reason === null ? parsed : null, action: reason === null ? 'reused' : 'reissued', reason: reason ?? '' });
   }
 

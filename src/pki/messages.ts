@@ -19,5 +19,6 @@ export const pkiMessages = {
   unsupportedKeyType: 'the certificate has a key type etcd-gen does not issue: restore the right file, or delete it and its .key',
   notAKey: (cert: string) => `not a PEM private key of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
   keyMismatch: (cert: string) => `this key does not belong to ${cert}: restore the matching pair, or delete both files to have a new pair issued`,
+  unknownCertificate: (id: string, known: readonly string[]) => `no certificate "${id}" to renew: name one of ${known.join(', ')}, or renew all`,
   leafClampedToCa: (end: Date) => `ends on ${iso(end)} with the CA, earlier than certDays asks: plan a CA rotation`,
 } as const;

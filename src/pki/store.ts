@@ -2,9 +2,9 @@
  * The secrets directory on disk: one `<id>.crt` and `<id>.key` per certificate (ids from profiles.ts),
  * the directory 0700, keys 0600. Reads what is there; writes only what the PKI stage issued.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomic } from '../fsutil.js';
+import type { FileTransaction } from '../fsutil.js';
 import type { CertPair, StoredPair } from './index.js';
 import { CA_ID } from './profiles.js';
 
@@ -34,20 +34,19 @@ export async function readSecrets(dir: string, ids: readonly string[]): Promise<
 
 const GITIGNORE = '# Written by etcd-gen: this directory holds the cluster\'s CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n';
 
-/** Writes new and reissued pairs; each file lands whole (temp file, then rename). Returns the files written. */
-export async function writeSecrets(dir: string, pairs: Iterable<CertPair>): Promise<string[]> {
+/** Stages new and reissued pairs in the transaction: keys 0600 in directories 0700; a CA key only ever created. */
+export function stageSecrets(tx: FileTransaction, dir: string, pairs: Iterable<CertPair>): string[] {
   const written: string[] = [];
   const fresh = [...pairs].filter((p) => p.action !== 'reused');
   if (fresh.length === 0) return written;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeAtomic(path.join(dir, '.gitignore'), GITIGNORE, 0o644, false);
+  tx.write(path.join(dir, '.gitignore'), GITIGNORE, 0o644, { dirMode: 0o700 });
   for (const pair of fresh) {
-    const keyFile = secretFile(dir, pair.spec.id, 'key');
-    await mkdir(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-    // A CA key is only ever created, never overwritten: the exclusive flag makes that hold even in a race.
-    await writeAtomic(keyFile, pair.keyPem, 0o600, pair.spec.id === CA_ID);
-    await writeAtomic(secretFile(dir, pair.spec.id, 'crt'), pair.certPem, 0o644, pair.spec.id === CA_ID);
-    written.push(keyFile, secretFile(dir, pair.spec.id, 'crt'));
+    const isCa = pair.spec.id === CA_ID;
+    for (const [ext, contents, mode] of [['key', pair.keyPem, 0o600], ['crt', pair.certPem, 0o644]] as const) {
+      const file = secretFile(dir, pair.spec.id, ext);
+      tx.write(file, contents, mode, { exclusive: isCa, dirMode: 0o700 });
+      written.push(file);
+    }
   }
   return written;
 }

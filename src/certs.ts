@@ -1,0 +1,53 @@
+/**
+ * `etcd-gen certs`: every certificate in the secrets directory, what it names and when it expires. Pure:
+ * takes the stored PEM text and a clock.
+ */
+import type { ClusterModel } from './model.js';
+import { keyTypeOf, useNodeCrypto } from './pki/crypto.js';
+import { sanList, type StoredPair } from './pki/index.js';
+import { certSpecs } from './pki/profiles.js';
+import * as x509 from './pki/x509.js';
+
+export type CertStatus = 'ok' | 'renew' | 'expired' | 'missing';
+
+export interface CertRow {
+  id: string;
+  subject: string;
+  names: string[];
+  keyType: string;
+  notAfter: string | null;
+  daysLeft: number | null;
+  status: CertStatus;
+}
+
+const DAY_MS = 86_400_000;
+
+export function certificateReport(model: ClusterModel, stored: ReadonlyMap<string, StoredPair>, now: Date): CertRow[] {
+  useNodeCrypto();
+  return certSpecs(model).map((spec) => {
+    const pem = stored.get(spec.id)?.certPem ?? null;
+    if (pem === null) return { id: spec.id, subject: '', names: [], keyType: '', notAfter: null, daysLeft: null, status: 'missing' };
+    const cert = new x509.X509Certificate(pem);
+    const daysLeft = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+    // A CA has no renewal window of its own: warn when it cannot cover a new leaf's validity.
+    const window = spec.isCa ? model.tls.certDays : model.tls.renewBeforeDays;
+    const status: CertStatus = daysLeft < 0 ? 'expired' : daysLeft < window ? 'renew' : 'ok';
+    return {
+      id: spec.id,
+      subject: cert.subject,
+      names: sanList(cert).map((n) => n.replace(/^(DNS|IP):/, '')),
+      keyType: keyTypeOf(cert) ?? 'unknown',
+      notAfter: cert.notAfter.toISOString(),
+      daysLeft,
+      status,
+    };
+  });
+}
+
+/** The report as an aligned text table. */
+export function formatCertTable(rows: readonly CertRow[]): string {
+  const header = ['CERTIFICATE', 'SUBJECT', 'KEY', 'EXPIRES', 'DAYS', 'STATUS', 'NAMES'];
+  const table = rows.map((r) => [r.id, r.subject, r.keyType, r.notAfter?.slice(0, 10) ?? '-', r.daysLeft === null ? '-' : String(r.daysLeft), r.status, r.names.join(',') || '-']);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+  return [header, ...table].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,164 @@
+/** The GitOps lifecycle: drift checks, all-or-nothing writes, renewal, certificate reports, membership plans. */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { build } from '../src/build.js';
+import { buildModel } from '../src/model.js';
+import { formatPlan, planMembership } from '../src/plan.js';
+import type { ManifestMember } from '../src/write.js';
+import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
+
+function project(t: TestContext, source = minimalCluster) {
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'cluster.yaml'), source);
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  return { dir, cli, out: path.join(dir, 'out') };
+}
+
+describe('build --check', () => {
+  it('exits 0 when the output is up to date and 1 with a list of differences when not, writing nothing', (t) => {
+    const p = project(t);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const clean = p.cli('build', 'cluster.yaml', '-o', 'out', '--check');
+    assert.equal(clean.status, 0, clean.stderr);
+    assert.match(clean.stderr, /out is up to date with cluster\.yaml/);
+
+    writeFileSync(path.join(p.out, 'admin', 'aliases.sh'), 'tampered\n');
+    rmSync(path.join(p.out, 'kubernetes', 'external-etcd.yaml'));
+    writeFileSync(path.join(p.dir, 'cluster.yaml'), minimalCluster.replace('etcd3, host: 10.0.0.13 }', 'etcd3, host: 10.0.0.13 }\n  - { name: etcd4, host: 10.0.0.14 }\n  - { name: etcd5, host: 10.0.0.15 }'));
+    const before = readTree(p.dir);
+    const stale = p.cli('build', 'cluster.yaml', '-o', 'out', '--check');
+    assert.equal(stale.status, 1, stale.stderr);
+    assert.match(stale.stderr, /out is out of date; run etcd-gen build/);
+    assert.match(stale.stderr, /^ {2}added {4}kubernetes\/external-etcd\.yaml$/m);
+    assert.match(stale.stderr, /^ {2}added {4}nodes\/etcd5\/root\/etc\/etcd\/etcd\.conf$/m);
+    assert.match(stale.stderr, /^ {2}changed {2}admin\/aliases\.sh$/m);
+    assert.match(stale.stderr, /^ {2}changed {2}nodes\/etcd1\/root\/etc\/etcd\/etcd\.conf$/m, 'the initial cluster changed');
+    assert.match(stale.stderr, /would have issued nodes\/etcd4\/server/);
+    assert.doesNotMatch(stale.stderr, /PRIVATE KEY/);
+    assert.deepEqual(readTree(p.dir), before, '--check wrote nothing, not even secrets');
+  });
+
+  it('notices a changed mode and a file that should be gone', (t) => {
+    const p = project(t, `${minimalCluster}  - { name: etcd4, host: 10.0.0.14 }\n  - { name: etcd5, host: 10.0.0.15 }\n`);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    writeFileSync(path.join(p.dir, 'cluster.yaml'), minimalCluster);
+    const stale = p.cli('build', 'cluster.yaml', '-o', 'out', '--check');
+    assert.equal(stale.status, 1);
+    assert.match(stale.stderr, /^ {2}removed {2}nodes\/etcd5\/root\/etc\/etcd\/pki\/peer\.key$/m);
+  });
+});
+
+describe('writes are all or nothing', () => {
+  it('a build that fails halfway leaves the output and the secrets as they were', async (t) => {
+    const p = project(t);
+    const secrets = path.join(p.dir, 'secrets');
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const before = readTree(p.dir);
+    // A new member whose output directory cannot be created (a file stands where its directory must go):
+    // its secrets and every other changed file are staged first, then the build fails.
+    writeFileSync(path.join(p.dir, 'cluster.yaml'), `${minimalCluster}  - { name: etcd4, host: 10.0.0.14 }\n  - { name: etcd5, host: 10.0.0.15 }\n`);
+    const withNew = readTree(p.dir);
+    mkdirSync(path.join(p.out, 'nodes', 'etcd4'), { recursive: true });
+    writeFileSync(path.join(p.out, 'nodes', 'etcd4', 'root'), 'in the way\n');
+    const failed = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.notEqual(failed.status, 0);
+    assert.match(failed.stderr, /nothing was written/);
+    rmSync(path.join(p.out, 'nodes', 'etcd4'), { recursive: true });
+    const after = readTree(p.dir);
+    assert.deepEqual([...after.keys()].filter((f) => f.includes('.tmp')), [], 'no temporary files left');
+    assert.deepEqual(after, withNew, 'output and secrets unchanged');
+    assert.equal(readFileSync(path.join(secrets, 'ca.key'), 'utf8'), before.get('secrets/ca.key')?.contents);
+  });
+});
+
+describe('build --renew', () => {
+  it('reissues the named leaf only, or every leaf, never the CA', (t) => {
+    const p = project(t);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const before = readTree(p.out);
+    const one = p.cli('build', 'cluster.yaml', '-o', 'out', '--renew', 'nodes/etcd2/peer');
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stderr, /^etcd-gen: reissued nodes\/etcd2\/peer: renewal requested$/m);
+    const after = readTree(p.out);
+    const changedCerts = [...after].filter(([f, v]) => f.endsWith('.crt') && before.get(f)?.contents !== v.contents).map(([f]) => f);
+    assert.deepEqual(changedCerts, ['nodes/etcd2/root/etc/etcd/pki/peer.crt']);
+    const all = p.cli('build', 'cluster.yaml', '-o', 'out', '--renew');
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal((all.stderr.match(/reissued .*: renewal requested/g) ?? []).length, 8);
+    assert.equal(readTree(p.out).get('admin/pki/ca.crt')?.contents, before.get('admin/pki/ca.crt')?.contents);
+    const bad = p.cli('build', 'cluster.yaml', '-o', 'out', '--renew', 'nodes/etcd9/server');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /no certificate "nodes\/etcd9\/server" to renew/);
+  });
+});
+
+describe('certs', () => {
+  it('lists every certificate, and exits 1 with JSON when one is inside the renewal window', (t) => {
+    const p = project(t, minimalCluster + 'tls: { certDays: 20, renewBeforeDays: 10 }\n');
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const table = p.cli('certs', 'cluster.yaml');
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^CERTIFICATE\s+SUBJECT\s+KEY\s+EXPIRES\s+DAYS\s+STATUS\s+NAMES$/m);
+    assert.match(table.stdout, /^nodes\/etcd2\/server\s+CN=etcd2\s+ecdsa-p256\s+\d{4}-\d\d-\d\d\s+(19|20)\s+ok\s+localhost,10\.0\.0\.12,127\.0\.0\.1,::1$/m);
+    // A policy that puts every leaf inside the window: the same certificates now need renewal.
+    writeFileSync(path.join(p.dir, 'cluster.yaml'), minimalCluster + 'tls: { certDays: 30, renewBeforeDays: 25 }\n');
+    const json = p.cli('certs', 'cluster.yaml', '--json');
+    assert.equal(json.status, 1);
+    const report = JSON.parse(json.stdout) as { certificates: { id: string; status: string; daysLeft: number }[] };
+    assert.equal(report.certificates.length, 9);
+    assert.ok(report.certificates.filter((c) => c.id !== 'ca').every((c) => c.status === 'renew' && c.daysLeft < 25));
+    assert.equal(report.certificates.find((c) => c.id === 'ca')?.status, 'ok');
+  });
+
+  it('reports missing certificates before the first build', (t) => {
+    const p = project(t);
+    const r = p.cli('certs', 'cluster.yaml', '--json');
+    assert.equal(r.status, 1);
+    assert.ok((JSON.parse(r.stdout) as { certificates: { status: string }[] }).certificates.every((c) => c.status === 'missing'));
+  });
+});
+
+describe('plan', () => {
+  const three: ManifestMember[] = ['etcd1', 'etcd2', 'etcd3'].map((name, i) => ({
+    name,
+    host: `10.0.0.1${i + 1}`,
+    peerUrl: `https://10.0.0.1${i + 1}:2380`,
+    clientUrl: `https://10.0.0.1${i + 1}:2379`,
+  }));
+  const model = (nodes: { name: string; host: string }[]) => buildModel({ name: 'k8s1', etcd: { version: '3.5.13' }, nodes }, 'cluster.yaml');
+
+  it('grows 3 to 5 by adding one learner at a time', () => {
+    const plan = planMembership(three, model([...three.map((m) => ({ name: m.name, host: m.host })), { name: 'etcd4', host: '10.0.0.14' }, { name: 'etcd5', host: '10.0.0.15' }]));
+    assert.deepEqual(plan.steps.map((s) => `${s.runbook} -> ${s.membersAfter}/${s.quorumAfter}`), [
+      'runbooks/add-member.sh etcd4 -> 4/3',
+      'runbooks/add-member.sh etcd5 -> 5/3',
+    ]);
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  it('shrinks 3 to 2 by removing last, and warns about the even count', () => {
+    const plan = planMembership(three, model(three.slice(0, 2).map((m) => ({ name: m.name, host: m.host }))));
+    assert.deepEqual(plan.steps.map((s) => `${s.action} ${s.member} -> ${s.membersAfter}/${s.quorumAfter}`), ['remove etcd3 -> 2/2']);
+    assert.match(plan.warnings.join('\n'), /2 members tolerate no more failures than 1/);
+  });
+
+  it('orders adds, then moves, then removals', () => {
+    const plan = planMembership(three, model([{ name: 'etcd1', host: '10.0.0.11' }, { name: 'etcd2', host: '10.0.0.22' }, { name: 'etcd4', host: '10.0.0.14' }]));
+    assert.deepEqual(plan.steps.map((s) => `${s.action} ${s.member}`), ['add etcd4', 'move etcd2', 'remove etcd3']);
+    assert.match(formatPlan(plan, 'k8s1'), /^ {2}2\. runbooks\/replace-member\.sh etcd2$/m);
+  });
+
+  it('runs from the CLI against the existing output, exit 1 when there are steps', (t) => {
+    const p = project(t);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const same = p.cli('plan', 'cluster.yaml', '-o', 'out');
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /membership unchanged \(3 members\)/);
+    writeFileSync(path.join(p.dir, 'cluster.yaml'), `${minimalCluster}  - { name: etcd4, host: 10.0.0.14 }\n  - { name: etcd5, host: 10.0.0.15 }\n`);
+    const grow = p.cli('plan', 'cluster.yaml', '-o', 'out');
+    assert.equal(grow.status, 1);
+    assert.match(grow.stdout, /cluster test: 3 -> 5 members, 2 step\(s\)/);
+  });
+});
