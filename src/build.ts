@@ -8,9 +8,10 @@ import { InputError, type Diagnostic } from './diagnostics.js';
 import { FileTransaction } from './fsutil.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
-import { runPki, type PkiResult } from './pki/index.js';
+import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { certSpecs } from './pki/profiles.js';
 import { readSecrets, secretFile, stageSecrets } from './pki/store.js';
+import { sealPrivateKeys } from './seal.js';
 import { compileTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion, readTemplates } from './resources.js';
 import { validateCluster } from './validate.js';
@@ -19,6 +20,7 @@ import {
   compareOutput,
   inspectOutput,
   OUTPUT_CA,
+  readOutputFile,
   stageOutput,
   type Drift,
   type ExistingOutput,
@@ -35,6 +37,8 @@ export interface BuildOptions {
   now?: Date;
   /** Leaf certificates to reissue although they still fit: ids such as `nodes/etcd1/server`, or 'all'. */
   renew?: readonly string[] | 'all';
+  /** age identity (the AGE-SECRET-KEY-… text) that opens an encrypted secrets directory. */
+  identity?: string;
 }
 
 export interface Compiled {
@@ -46,6 +50,7 @@ export interface Compiled {
   manifest: Manifest;
   existing: ExistingOutput;
   secretsDir: string;
+  stored: ReadonlyMap<string, StoredPair>;
 }
 
 export interface BuildResult extends Compiled {
@@ -72,7 +77,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
 
   const secretsDir = options.secretsDir ?? defaultSecretsDir(options.configFile);
   const existing = await inspectOutput(options.outDir);
-  const stored = await readSecrets(secretsDir, certSpecs(model).map((s) => s.id));
+  const stored = await readSecrets(secretsDir, certSpecs(model).map((s) => s.id), options.identity ?? null);
   const pki = await runPki({
     model,
     stored,
@@ -82,16 +87,17 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     now: options.now ?? new Date(),
     renew: options.renew ?? [],
   });
-  const files = renderOutput(model, pki.pairs, compileTemplates(readTemplates()));
+  const rendered = renderOutput(model, pki.pairs, compileTemplates(readTemplates()));
+  const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
-  return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir };
+  return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };
 }
 
 /** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const compiled = await compile(options);
   const tx = new FileTransaction();
-  const secretsWritten = stageSecrets(tx, compiled.secretsDir, compiled.pki.pairs.values());
+  const secretsWritten = await stageSecrets(tx, compiled.secretsDir, compiled.pki.pairs.values(), compiled.model.age?.encryptSecrets ? compiled.model.age.recipients : null, compiled.stored);
   const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
   await tx.commit();
   return { ...compiled, secretsWritten, report };

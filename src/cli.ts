@@ -12,7 +12,7 @@ import { certificateReport, formatCertTable } from './certs.js';
 import { formatDiagnostic, InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { formatPlan, planMembership } from './plan.js';
 import { certSpecs } from './pki/profiles.js';
-import { readSecrets } from './pki/store.js';
+import { readCertificates } from './pki/store.js';
 import { packageVersion } from './resources.js';
 
 const EXIT_OK = 0;
@@ -28,6 +28,7 @@ interface BuildArgs extends CommonArgs {
   out: string;
   check: boolean;
   renew: string[] | undefined;
+  identity: string | undefined;
 }
 interface CertsArgs extends CommonArgs {
   json: boolean;
@@ -54,12 +55,27 @@ function renewOption(renew: string[] | undefined): readonly string[] | 'all' {
   return renew.length === 0 || renew.includes('all') ? 'all' : renew;
 }
 
+/** The age identity that opens encrypted secrets: --identity FILE, else ETCD_GEN_AGE_IDENTITY (the key itself). */
+async function identityOption(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read the age identity ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return process.env.ETCD_GEN_AGE_IDENTITY || undefined;
+}
+
 async function runBuild(args: BuildArgs): Promise<number> {
+  const identity = await identityOption(args.identity);
   const options = {
     configFile: args.config,
     outDir: args.out,
     renew: renewOption(args.renew),
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
+    ...(identity !== undefined ? { identity } : {}),
   };
   if (args.check) {
     const result = await check(options);
@@ -95,7 +111,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
 async function runCerts(args: CertsArgs): Promise<number> {
   // Only the model is needed: compile() would issue what is missing, so read the secrets directly.
   const { model, secretsDir } = await compileModelOnly(args);
-  const rows = certificateReport(model, await readSecrets(secretsDir, certSpecs(model).map((s) => s.id)), new Date());
+  const rows = certificateReport(model, await readCertificates(secretsDir, certSpecs(model).map((s) => s.id)), new Date());
   if (args.json) process.stdout.write(`${JSON.stringify({ cluster: model.name, certificates: rows }, null, 2)}\n`);
   else process.stdout.write(formatCertTable(rows));
   const attention = rows.filter((r) => r.status !== 'ok');
@@ -150,6 +166,10 @@ function cli(argv: string[]): Argv {
         withCommon(y)
           .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'Output directory (created; only files etcd-gen wrote are ever replaced)' })
           .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 1 and list the differences when the output is not what a build would write' })
+          .option('identity', {
+            type: 'string',
+            describe: 'age identity file that opens an age-encrypted secrets directory (or set ETCD_GEN_AGE_IDENTITY to the key itself)',
+          })
           .option('renew', {
             type: 'array',
             string: true,

@@ -20,6 +20,7 @@ export interface ClusterConfig {
   tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
   paths?: { etc?: string; data?: string; bin?: string };
   kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
+  age?: { recipients: string[]; encryptSecrets?: boolean };
 }
 
 /** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
@@ -28,4 +29,5 @@ export const DEFAULTS = {
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
   kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta3' as KubeadmApiVersion },
+  age: { encryptSecrets: false },
 } as const;

@@ -64,6 +64,8 @@ export interface ClusterModel {
   quorum: number;
   faultTolerance: number;
   kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string };
+  /** age encryption of private keys; null writes them in the clear (and out/.gitignore keeps them out of git). */
+  age: { recipients: string[]; encryptSecrets: boolean } | null;
 }
 
 export const UNIT_PATH = '/etc/systemd/system/etcd.service';
@@ -170,5 +172,6 @@ export function buildModel(config: ClusterConfig, sourceFile: string): ClusterMo
       certFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.crt'),
       keyFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.key'),
     },
+    age: config.age ? { recipients: [...config.age.recipients], encryptSecrets: config.age.encryptSecrets ?? DEFAULTS.age.encryptSecrets } : null,
   };
 }

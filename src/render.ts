@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ClusterModel, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
 import { ADMIN_ID, APISERVER_ID, CA_ID, peerId, serverId } from './pki/profiles.js';
+import type { SealInfo } from './seal.js';
 import { shellQuote } from './shell.js';
 
 export type FileRole =
@@ -27,6 +28,8 @@ export interface OutputFile {
   contents: string;
   mode: number;
   role: FileRole;
+  /** Set on private keys written age-encrypted (src/seal.ts). */
+  sealed?: SealInfo;
 }
 
 const COMPILE_OPTIONS = {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InputError } from './diagnostics.js';
 import type { ClusterModel } from './model.js';
 import type { OutputFile } from './render.js';
+import type { SealInfo } from './seal.js';
 import type { FileTransaction } from './fsutil.js';
 
 export const MANIFEST = 'manifest.json';
@@ -19,6 +20,8 @@ export interface ManifestEntry {
   role: string;
   mode: string;
   sha256: string;
+  /** For age-encrypted keys: what they were encrypted from and to. */
+  sealed?: SealInfo;
 }
 
 export interface ManifestMember {
@@ -94,7 +97,7 @@ export function buildManifest(files: readonly OutputFile[], model: ClusterModel,
     etcdGenVersion,
     cluster: model.name,
     members: model.members.map((m) => ({ name: m.name, host: m.host, peerUrl: m.peerUrl, clientUrl: m.clientUrl })),
-    files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), sha256: sha256(f.contents) })),
+    files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), sha256: sha256(f.contents), ...(f.sealed ? { sealed: f.sealed } : {}) })),
   };
 }
 
@@ -169,6 +172,15 @@ export async function stageOutput(
     report.removed.push(old);
   }
   return report;
+}
+
+/** The text of a file the output holds now, or null. */
+export async function readOutputFile(outDir: string, relative: string): Promise<string | null> {
+  try {
+    return await readFile(safeJoin(outDir, relative), 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 export interface Drift {

@@ -29,6 +29,8 @@ import { CA_ID, certSpecs, type CertSpec, type Usage } from './profiles.js';
 export interface StoredPair {
   certPem: string | null;
   keyPem: string | null;
+  /** The key is kept age-encrypted in the secrets directory. */
+  keyEncrypted?: boolean;
 }
 
 export interface PkiInput {

@@ -1,14 +1,18 @@
 /**
- * The secrets directory on disk: one `<id>.crt` and `<id>.key` per certificate (ids from profiles.ts),
- * the directory 0700, keys 0600. Reads what is there; writes only what the PKI stage issued.
+ * The secrets directory on disk: one `<id>.crt` and `<id>.key` per certificate (ids from profiles.ts), the
+ * directory 0700, keys 0600, or `<id>.key.age` when cluster.yaml keeps the secrets age-encrypted. Reads
+ * what is there; stages only what the PKI stage issued (and the encrypted form of keys kept in the clear
+ * until encryption was turned on).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { InputError } from '../diagnostics.js';
 import type { FileTransaction } from '../fsutil.js';
+import { decryptWith, encryptTo } from '../seal.js';
 import type { CertPair, StoredPair } from './index.js';
 import { CA_ID } from './profiles.js';
 
-export function secretFile(dir: string, id: string, ext: 'crt' | 'key'): string {
+export function secretFile(dir: string, id: string, ext: 'crt' | 'key' | 'key.age'): string {
   return path.join(dir, ...id.split('/')) + `.${ext}`;
 }
 
@@ -21,32 +25,79 @@ async function readIfPresent(file: string): Promise<string | null> {
   }
 }
 
-export async function readSecrets(dir: string, ids: readonly string[]): Promise<Map<string, StoredPair>> {
+function secretsError(file: string, message: string): InputError {
+  return new InputError([{ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message }]);
+}
+
+/** Every stored pair; encrypted keys are opened with `identity`. */
+export async function readSecrets(dir: string, ids: readonly string[], identity: string | null): Promise<Map<string, StoredPair>> {
   const stored = new Map<string, StoredPair>();
   for (const id of ids) {
-    stored.set(id, {
-      certPem: await readIfPresent(secretFile(dir, id, 'crt')),
-      keyPem: await readIfPresent(secretFile(dir, id, 'key')),
-    });
+    const certPem = await readIfPresent(secretFile(dir, id, 'crt'));
+    let keyPem = await readIfPresent(secretFile(dir, id, 'key'));
+    let keyEncrypted = false;
+    if (keyPem === null) {
+      const sealedFile = secretFile(dir, id, 'key.age');
+      const sealed = await readIfPresent(sealedFile);
+      if (sealed !== null) {
+        keyEncrypted = true;
+        if (identity === null) {
+          throw secretsError(sealedFile, 'this key is age-encrypted: pass the identity with --identity FILE or the ETCD_GEN_AGE_IDENTITY variable');
+        }
+        try {
+          keyPem = await decryptWith(identity, sealed);
+        } catch {
+          throw secretsError(sealedFile, 'the given age identity cannot decrypt this key: use an identity whose recipient is in age.recipients');
+        }
+      }
+    }
+    stored.set(id, { certPem, keyPem, keyEncrypted });
   }
   return stored;
 }
 
-const GITIGNORE = '# Written by etcd-gen: this directory holds the cluster\'s CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n';
+/** Only the certificates (for reports): never needs an identity. */
+export async function readCertificates(dir: string, ids: readonly string[]): Promise<Map<string, StoredPair>> {
+  const stored = new Map<string, StoredPair>();
+  for (const id of ids) stored.set(id, { certPem: await readIfPresent(secretFile(dir, id, 'crt')), keyPem: null });
+  return stored;
+}
 
-/** Stages new and reissued pairs in the transaction: keys 0600 in directories 0700; a CA key only ever created. */
-export function stageSecrets(tx: FileTransaction, dir: string, pairs: Iterable<CertPair>): string[] {
+const GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
+
+/**
+ * Stages new and reissued pairs: keys 0600 in directories 0700, a CA key only ever created. With
+ * `recipients`, keys are stored age-encrypted, and keys still stored in the clear are encrypted in place.
+ */
+export async function stageSecrets(
+  tx: FileTransaction,
+  dir: string,
+  pairs: Iterable<CertPair>,
+  recipients: readonly string[] | null,
+  stored: ReadonlyMap<string, StoredPair> = new Map(),
+): Promise<string[]> {
   const written: string[] = [];
-  const fresh = [...pairs].filter((p) => p.action !== 'reused');
-  if (fresh.length === 0) return written;
-  tx.write(path.join(dir, '.gitignore'), GITIGNORE, 0o644, { dirMode: 0o700 });
-  for (const pair of fresh) {
+  for (const pair of pairs) {
+    const fresh = pair.action !== 'reused';
+    const toEncrypt = recipients !== null && !fresh && stored.get(pair.spec.id)?.keyEncrypted === false;
+    if (!fresh && !toEncrypt) continue;
     const isCa = pair.spec.id === CA_ID;
-    for (const [ext, contents, mode] of [['key', pair.keyPem, 0o600], ['crt', pair.certPem, 0o644]] as const) {
-      const file = secretFile(dir, pair.spec.id, ext);
-      tx.write(file, contents, mode, { exclusive: isCa, dirMode: 0o700 });
+    if (recipients !== null) {
+      const file = secretFile(dir, pair.spec.id, 'key.age');
+      tx.write(file, await encryptTo(recipients, pair.keyPem), 0o600, { exclusive: isCa && fresh, dirMode: 0o700 });
+      written.push(file);
+      if (toEncrypt) tx.remove(secretFile(dir, pair.spec.id, 'key'));
+    } else {
+      const file = secretFile(dir, pair.spec.id, 'key');
+      tx.write(file, pair.keyPem, 0o600, { exclusive: isCa, dirMode: 0o700 });
       written.push(file);
     }
+    if (fresh) {
+      const crt = secretFile(dir, pair.spec.id, 'crt');
+      tx.write(crt, pair.certPem, 0o644, { exclusive: isCa, dirMode: 0o700 });
+      written.push(crt);
+    }
   }
+  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), GITIGNORE, 0o644, { dirMode: 0o700 });
   return written;
 }

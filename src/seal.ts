@@ -1,0 +1,64 @@
+/**
+ * Sealing: with age recipients in cluster.yaml, every private key in the output is written age-encrypted
+ * (armored, `<file>.age`) instead of in the clear, so the whole output can be committed. age encryption is
+ * randomized, so a key whose plaintext and recipients did not change keeps the ciphertext the output
+ * already has (the manifest records hashes of both), and rebuilds stay byte-identical.
+ */
+import { createHash } from 'node:crypto';
+import * as age from 'age-encryption';
+import type { OutputFile } from './render.js';
+import type { Manifest } from './write.js';
+
+export interface SealInfo {
+  /** SHA-256 of the plaintext key: tells whether the key changed without decrypting (a 256-bit hash reveals nothing usable of a random key). */
+  plaintextSha256: string;
+  /** SHA-256 of the sorted recipient list the file was encrypted to. */
+  recipientsSha256: string;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export async function encryptTo(recipients: readonly string[], plaintext: string): Promise<string> {
+  const encrypter = new age.Encrypter();
+  for (const r of recipients) encrypter.addRecipient(r);
+  const armored = age.armor.encode(await encrypter.encrypt(plaintext));
+  return armored.endsWith('\n') ? armored : `${armored}\n`;
+}
+
+export async function decryptWith(identity: string, ciphertext: string): Promise<string> {
+  const decrypter = new age.Decrypter();
+  for (const line of identity.split('\n')) {
+    const id = line.trim();
+    if (id.startsWith('AGE-SECRET-KEY-')) decrypter.addIdentity(id);
+  }
+  const bytes = ciphertext.startsWith('-----BEGIN AGE ENCRYPTED FILE-----') ? age.armor.decode(ciphertext) : new TextEncoder().encode(ciphertext);
+  return decrypter.decrypt(bytes, 'text');
+}
+
+/**
+ * Replaces every private-key file with its sealed form. `readExisting` returns what the output holds at a
+ * path now (null when nothing), so unchanged keys keep their ciphertext.
+ */
+export async function sealPrivateKeys(
+  files: readonly OutputFile[],
+  recipients: readonly string[] | null,
+  previous: Manifest | null,
+  readExisting: (path: string) => Promise<string | null>,
+): Promise<OutputFile[]> {
+  if (recipients === null) return [...files];
+  const recipientsSha256 = sha256([...recipients].sort().join('\n'));
+  const before = new Map((previous?.files ?? []).map((e) => [e.path, e]));
+  return Promise.all(
+    files.map(async (f) => {
+      if (f.role !== 'private-key') return f;
+      const sealedPath = `${f.path}.age`;
+      const sealed: SealInfo = { plaintextSha256: sha256(f.contents), recipientsSha256 };
+      const old = before.get(sealedPath);
+      if (old?.sealed?.plaintextSha256 === sealed.plaintextSha256 && old.sealed.recipientsSha256 === recipientsSha256) {
+        const onDisk = await readExisting(sealedPath);
+        if (onDisk !== null && sha256(onDisk) === old.sha256) return { ...f, path: sealedPath, contents: onDisk, sealed };
+      }
+      return { ...f, path: sealedPath, contents: await encryptTo(recipients, f.contents), sealed };
+    }),
+  );
+}
