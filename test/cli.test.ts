@@ -84,3 +84,29 @@ describe('etcd-gen CLI', () => {
     assert.match(none.stderr, /Name a command/);
   });
 });
+
+describe('examples/ci workflow', () => {
+  it('runs its etcd-gen commands as written, each passing on an up-to-date project', async (t) => {
+    const { load } = await import('js-yaml');
+    const { readFileSync } = await import('node:fs');
+    const { examplesDir } = await import('./helpers.js');
+    const workflow = load(readFileSync(path.join(examplesDir, 'ci', 'etcd-gen.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { run?: string }[] }>;
+    };
+    const commands = Object.values(workflow.jobs)
+      .flatMap((job) => job.steps.map((s) => s.run ?? ''))
+      .flatMap((run) => run.split('\n'))
+      .filter((line) => line.includes('$ETCD_GEN '))
+      .map((line) => line.replace(/.*\$ETCD_GEN /, '').replace(/ \|\|.*$/, '').trim().split(/\s+/));
+    assert.deepEqual(commands.map((c) => c[0]), ['build', 'certs', 'plan']);
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+    for (const command of commands) {
+      // The base branch's output of the plan step is this same build here.
+      const args = command.map((a) => (a === '/tmp/base/out' ? 'out' : a));
+      const r = runCli(args, { cwd: dir });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+});
