@@ -9,7 +9,7 @@ import { FileTransaction } from './fsutil.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
-import { certSpecs } from './pki/profiles.js';
+import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
 import { readSecrets, secretFile, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
 import { compileTemplates, renderOutput, type OutputFile } from './render.js';
@@ -39,6 +39,8 @@ export interface BuildOptions {
   renew?: readonly string[] | 'all';
   /** age identity (the AGE-SECRET-KEY-… text) that opens an encrypted secrets directory. */
   identity?: string;
+  /** Take the CA rotation one step further (src/pki/index.ts RotationStep). */
+  rotateCa?: boolean;
 }
 
 export interface Compiled {
@@ -77,7 +79,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
 
   const secretsDir = options.secretsDir ?? defaultSecretsDir(options.configFile);
   const existing = await inspectOutput(options.outDir);
-  const stored = await readSecrets(secretsDir, certSpecs(model).map((s) => s.id), options.identity ?? null);
+  const stored = await readSecrets(secretsDir, [...certSpecs(model).map((s) => s.id), CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
   const pki = await runPki({
     model,
     stored,
@@ -86,8 +88,9 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     previousCaPath: displayFile(path.join(options.outDir, OUTPUT_CA)),
     now: options.now ?? new Date(),
     renew: options.renew ?? [],
+    rotateCa: options.rotateCa ?? false,
   });
-  const rendered = renderOutput(model, pki.pairs, compileTemplates(readTemplates()));
+  const rendered = renderOutput(model, pki.pairs, pki.trustBundle, compileTemplates(readTemplates()));
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
   return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };
@@ -97,7 +100,14 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const compiled = await compile(options);
   const tx = new FileTransaction();
-  const secretsWritten = await stageSecrets(tx, compiled.secretsDir, compiled.pki.pairs.values(), compiled.model.age?.encryptSecrets ? compiled.model.age.recipients : null, compiled.stored);
+  const secretsWritten = await stageSecrets(
+    tx,
+    compiled.secretsDir,
+    compiled.pki.pairs.values(),
+    compiled.model.age?.encryptSecrets ? compiled.model.age.recipients : null,
+    compiled.stored,
+    compiled.pki.secretOps,
+  );
   const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
   await tx.commit();
   return { ...compiled, secretsWritten, report };

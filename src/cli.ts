@@ -29,6 +29,7 @@ interface BuildArgs extends CommonArgs {
   check: boolean;
   renew: string[] | undefined;
   identity: string | undefined;
+  rotateCa: boolean;
 }
 interface CertsArgs extends CommonArgs {
   json: boolean;
@@ -49,6 +50,12 @@ function printPkiActions(result: Compiled, verb: (action: string) => string): vo
     say(`etcd-gen: ${verb(pair.action)} ${pair.spec.id}${pair.reason ? `: ${pair.reason}` : ''}`);
   }
 }
+
+const ROTATION_MESSAGES = {
+  trust: 'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member and client, then run build --rotate-ca again',
+  sign: 'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member and client (runbooks/rotate-certs.sh), then run build --rotate-ca again',
+  finish: 'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere; the rotation is complete',
+} as const;
 
 function renewOption(renew: string[] | undefined): readonly string[] | 'all' {
   if (renew === undefined) return [];
@@ -76,6 +83,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
     renew: renewOption(args.renew),
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
     ...(identity !== undefined ? { identity } : {}),
+    rotateCa: args.rotateCa,
   };
   if (args.check) {
     const result = await check(options);
@@ -96,6 +104,8 @@ async function runBuild(args: BuildArgs): Promise<number> {
   const result = await build(options);
   printDiagnostics(result.diagnostics);
   printPkiActions(result, (action) => action);
+  const rotation = result.pki.rotation;
+  if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
   if (result.pki.pairs.get('ca')?.action === 'issued') {
     say(`etcd-gen: the new CA key is in ${displayFile(result.secretsDir)}: back it up; every later build of this cluster needs it`);
   }
@@ -170,6 +180,11 @@ function cli(argv: string[]): Argv {
             type: 'string',
             describe: 'age identity file that opens an age-encrypted secrets directory (or set ETCD_GEN_AGE_IDENTITY to the key itself)',
           })
+          .option('rotate-ca', {
+            type: 'boolean',
+            default: false,
+            describe: 'Take the CA rotation one step further (3 steps: trust the new CA, sign with it, drop the old one; deploy after each)',
+          })
           .option('renew', {
             type: 'array',
             string: true,
@@ -177,7 +192,8 @@ function cli(argv: string[]): Argv {
           })
           .example('$0 build examples/three-node/cluster.yaml -o out', 'Build the three-node example into out/')
           .example('$0 build cluster.yaml -o out --check', 'CI drift gate: exit 1 when out/ is stale')
-          .example('$0 build cluster.yaml -o out --renew nodes/etcd1/server', 'Reissue one certificate') as unknown as Argv<BuildArgs>,
+          .example('$0 build cluster.yaml -o out --renew nodes/etcd1/server', 'Reissue one certificate')
+          .example('$0 build cluster.yaml -o out --rotate-ca', 'Start (or continue) replacing the CA') as unknown as Argv<BuildArgs>,
       async (args) => {
         process.exitCode = await runBuild(args);
       },

@@ -7,7 +7,7 @@ import Handlebars from 'handlebars';
 import path from 'node:path';
 import type { ClusterModel, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
-import { ADMIN_ID, APISERVER_ID, CA_ID, peerId, serverId } from './pki/profiles.js';
+import { ADMIN_ID, APISERVER_ID, peerId, serverId } from './pki/profiles.js';
 import type { SealInfo } from './seal.js';
 import { shellQuote } from './shell.js';
 
@@ -78,7 +78,12 @@ function overlay(member: MemberModel, absolute: string): string {
   return path.posix.join(member.overlayDir, absolute.slice(1));
 }
 
-export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, CertPair>, templates: ReadonlyMap<string, Renderer>): OutputFile[] {
+export function renderOutput(
+  model: ClusterModel,
+  pairs: ReadonlyMap<string, CertPair>,
+  trustBundle: string,
+  templates: ReadonlyMap<string, Renderer>,
+): OutputFile[] {
   const render = (name: string, context: object): string => {
     const t = templates.get(name);
     if (!t) throw new Error(`missing template ${name}`);
@@ -89,6 +94,8 @@ export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, Cer
     files.push({ path: p, contents, mode, role });
   };
   const cert = (p: string, id: string): void => text(p, pair(pairs, id).certPem, 'certificate');
+  // Wherever the CA certificate goes, every CA to trust goes: more than one during a CA rotation.
+  const trust = (p: string): void => text(p, trustBundle, 'certificate');
   const key = (p: string, id: string): void => text(p, pair(pairs, id).keyPem, 'private-key', 0o600);
 
   const certificates = [...pairs.values()].map((p) => ({
@@ -112,7 +119,7 @@ export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, Cer
     const context = { ...model, member };
     text(overlay(member, model.paths.conf), render('etcd.conf.hbs', context), 'member-config', 0o640);
     text(overlay(member, model.paths.unit), render('etcd.service.hbs', context), 'member-unit');
-    cert(overlay(member, `${model.paths.pki}/ca.crt`), CA_ID);
+    trust(overlay(member, `${model.paths.pki}/ca.crt`));
     cert(overlay(member, `${model.paths.pki}/server.crt`), serverId(member.name));
     key(overlay(member, `${model.paths.pki}/server.key`), serverId(member.name));
     cert(overlay(member, `${model.paths.pki}/peer.crt`), peerId(member.name));
@@ -121,12 +128,12 @@ export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, Cer
 
   text('admin/aliases.sh', render('aliases.sh.hbs', adminContext), 'admin-shell');
   text('admin/etcdctl.env', render('etcdctl.env.hbs', adminContext), 'admin-shell');
-  cert('admin/pki/ca.crt', CA_ID);
+  trust('admin/pki/ca.crt');
   cert('admin/pki/admin.crt', ADMIN_ID);
   key('admin/pki/admin.key', ADMIN_ID);
 
   text('kubernetes/external-etcd.yaml', render('external-etcd.yaml.hbs', model), 'kubeadm-config');
-  cert('kubernetes/pki/ca.crt', CA_ID);
+  trust('kubernetes/pki/ca.crt');
   cert('kubernetes/pki/apiserver-etcd-client.crt', APISERVER_ID);
   key('kubernetes/pki/apiserver-etcd-client.key', APISERVER_ID);
 

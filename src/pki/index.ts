@@ -24,7 +24,7 @@ import {
   signingAlgorithm,
   useNodeCrypto,
 } from './crypto.js';
-import { CA_ID, certSpecs, type CertSpec, type Usage } from './profiles.js';
+import { CA_ID, CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs, type CertSpec, type Usage } from './profiles.js';
 
 export interface StoredPair {
   certPem: string | null;
@@ -46,7 +46,22 @@ export interface PkiInput {
   now: Date;
   /** Leaves to reissue although they still fit, by id, or 'all'. */
   renew: readonly string[] | 'all';
+  /** Take the CA rotation one step further (see RotationStep). */
+  rotateCa?: boolean;
 }
+
+/**
+ * A CA rotation is three builds, each deployed to every member before the next:
+ * 'trust' creates the next CA and trusts it beside the current one (leaves unchanged);
+ * 'sign' makes the next CA the signing one and reissues every leaf, still trusting the old CA;
+ * 'finish' stops trusting the old CA.
+ */
+export type RotationStep = 'trust' | 'sign' | 'finish';
+
+/** A change to the secrets directory beyond issuing pairs: the CA rotation's moves. */
+export type SecretOp =
+  | { kind: 'write'; id: string; ext: 'crt' | 'key'; contents: string; exclusive: boolean }
+  | { kind: 'remove'; id: string; ext: 'crt' | 'key' };
 
 export type PairAction = 'reused' | 'issued' | 'reissued';
 
@@ -66,6 +81,11 @@ export interface CertPair {
 
 export interface PkiResult {
   pairs: Map<string, CertPair>;
+  /** PEM of every CA members must trust: the signing CA first, then the next or previous one during a rotation. */
+  trustBundle: string;
+  /** The rotation step this build took, if any. */
+  rotation: RotationStep | null;
+  secretOps: SecretOp[];
   diagnostics: Diagnostic[];
 }
 
@@ -109,13 +129,51 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     ca = await parsePair(caStored.certPem, caStored.keyPem, caCertPath, caKeyPath, fail);
     if (!ca.cert.getExtension(x509.BasicConstraintsExtension)?.ca) throw new InputError([fail(caCertPath, pkiMessages.notACa)]);
     if (ca.cert.notAfter.getTime() <= now.getTime()) throw new InputError([fail(caCertPath, pkiMessages.caExpired(ca.cert.notAfter))]);
-    if (input.previousCaPem !== null && !samePem(input.previousCaPem, caStored.certPem)) {
+    if (input.previousCaPem !== null && !bundleIncludes(input.previousCaPem, caStored.certPem)) {
       throw new InputError([fail(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
     }
     const caType = keyTypeOf(ca.cert);
     if (caType !== caSpec.keyType) warn(caCertPath, pkiMessages.caKeyTypeKept(caType ?? 'unknown', caSpec.keyType));
     const daysLeft = Math.floor((ca.cert.notAfter.getTime() - now.getTime()) / DAY_MS);
     if (daysLeft < model.tls.certDays) warn(caCertPath, pkiMessages.caExpiresSoon(daysLeft, model.tls.certDays));
+  }
+
+  // ---- CA rotation: one step per --rotate-ca ----------------------------------------------------------
+  const secretOps: SecretOp[] = [];
+  const nextStored = stored.get(CA_NEXT_ID);
+  let next: Parsed | null = null;
+  if (nextStored?.certPem && nextStored.keyPem) {
+    next = await parsePair(nextStored.certPem, nextStored.keyPem, input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key'), fail);
+  } else if (nextStored?.certPem || nextStored?.keyPem) {
+    throw new InputError([fail(input.secretPath(CA_NEXT_ID, 'key'), pkiMessages.caHalfMissing(input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key')))]);
+  }
+  let previousCaPem = stored.get(CA_PREVIOUS_ID)?.certPem ?? null;
+  let caKeyPem = caStored.keyPem;
+  let rotation: RotationStep | null = null;
+  if (input.rotateCa) {
+    if (ca === null) throw new UsageError(pkiMessages.nothingToRotate);
+    rotation = next !== null ? 'sign' : previousCaPem !== null ? 'finish' : 'trust';
+    if (rotation === 'trust') {
+      const keys = await generateKeyPair(caSpec.keyType);
+      const cert = await createCa(caSpec, keys, now);
+      const keyPem = await exportPrivateKeyPem(keys.privateKey);
+      next = { cert, key: keys.privateKey };
+      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'key', contents: keyPem, exclusive: true });
+      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'crt', contents: certPem(cert), exclusive: true });
+    } else if (rotation === 'sign' && next !== null) {
+      // The one deliberate replacement of a CA: the next CA, trusted everywhere since step 1, now signs.
+      previousCaPem = certPem(ca.cert);
+      ca = next;
+      caKeyPem = nextStored?.keyPem ?? null;
+      next = null;
+      secretOps.push({ kind: 'write', id: CA_PREVIOUS_ID, ext: 'crt', contents: previousCaPem, exclusive: false });
+      secretOps.push({ kind: 'write', id: CA_ID, ext: 'key', contents: caKeyPem ?? '', exclusive: false });
+      secretOps.push({ kind: 'write', id: CA_ID, ext: 'crt', contents: certPem(ca.cert), exclusive: false });
+      secretOps.push({ kind: 'remove', id: CA_NEXT_ID, ext: 'key' }, { kind: 'remove', id: CA_NEXT_ID, ext: 'crt' });
+    } else {
+      previousCaPem = null;
+      secretOps.push({ kind: 'remove', id: CA_PREVIOUS_ID, ext: 'crt' });
+    }
   }
 
   // ---- leaves: reuse what still says what it must ------------------------------------------------------
@@ -148,20 +206,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   if (ca === null) {
     const pair = keys.get(CA_ID);
     if (!pair) throw new Error('CA key not generated');
-    const notBefore = startOf(now);
-    caCert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(),
-      name: `CN=${caSpec.commonName}`,
-      notBefore,
-      notAfter: new Date(now.getTime() + caSpec.days * DAY_MS),
-      keys: pair,
-      signingAlgorithm: signingAlgorithm(caSpec.keyType),
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(pair.publicKey),
-      ],
-    });
+    caCert = await createCa(caSpec, pair, now);
     caKey = pair.privateKey;
     caKeyType = caSpec.keyType;
     pairs.set(CA_ID, await describe(caSpec, caCert, await exportPrivateKeyPem(pair.privateKey), 'issued', ''));
@@ -169,7 +214,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     caCert = ca.cert;
     caKey = ca.key;
     caKeyType = keyTypeOf(ca.cert) ?? caSpec.keyType;
-    pairs.set(CA_ID, await describe(caSpec, ca.cert, caStored.keyPem ?? '', 'reused', ''));
+    pairs.set(CA_ID, await describe(caSpec, ca.cert, caKeyPem ?? '', 'reused', ''));
   }
 
   const leafPairs = await Promise.all(
@@ -190,11 +235,30 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
       warn(input.secretPath(p.spec.id, 'crt'), pkiMessages.leafClampedToCa(p.notAfter));
     }
   }
-  return { pairs, diagnostics };
+  const trustBundle = [certPem(caCert), ...(next !== null ? [certPem(next.cert)] : []), ...(previousCaPem !== null ? [previousCaPem] : [])].join('');
+  return { pairs, trustBundle, rotation, secretOps, diagnostics };
 }
 
-function samePem(a: string, b: string): boolean {
-  return a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
+/** A CA certificate: a CA and nothing else, that may sign leaves only (pathlen 0). */
+async function createCa(spec: CertSpec, keys: CryptoKeyPair, now: Date): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${spec.commonName}`,
+    notBefore: startOf(now),
+    notAfter: new Date(now.getTime() + spec.days * DAY_MS),
+    keys,
+    signingAlgorithm: signingAlgorithm(spec.keyType),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+}
+
+/** Whether a PEM bundle holds a certificate (compared without whitespace). */
+function bundleIncludes(bundle: string, pem: string): boolean {
+  return bundle.replace(/\s+/g, '').includes(pem.replace(/\s+/g, ''));
 }
 
 function startOf(now: Date): Date {

@@ -20,5 +20,6 @@ export const pkiMessages = {
   notAKey: (cert: string) => `not a PEM private key of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
   keyMismatch: (cert: string) => `this key does not belong to ${cert}: restore the matching pair, or delete both files to have a new pair issued`,
   unknownCertificate: (id: string, known: readonly string[]) => `no certificate "${id}" to renew: name one of ${known.join(', ')}, or renew all`,
+  nothingToRotate: 'there is no CA to rotate yet: run etcd-gen build once without --rotate-ca',
   leafClampedToCa: (end: Date) => `ends on ${iso(end)} with the CA, earlier than certDays asks: plan a CA rotation`,
 } as const;

@@ -24,6 +24,9 @@ export interface CertSpec {
 }
 
 export const CA_ID = 'ca';
+/** During a CA rotation: the CA that will sign next (trusted already), and the one that signed before (still trusted). */
+export const CA_NEXT_ID = 'ca-next';
+export const CA_PREVIOUS_ID = 'ca-previous';
 export const ADMIN_ID = 'clients/admin';
 export const APISERVER_ID = 'clients/apiserver-etcd-client';
 export const serverId = (member: string): string => `nodes/${member}/server`;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InputError } from '../diagnostics.js';
 import type { FileTransaction } from '../fsutil.js';
 import { decryptWith, encryptTo } from '../seal.js';
-import type { CertPair, StoredPair } from './index.js';
+import type { CertPair, SecretOp, StoredPair } from './index.js';
 import { CA_ID } from './profiles.js';
 
 export function secretFile(dir: string, id: string, ext: 'crt' | 'key' | 'key.age'): string {
@@ -75,8 +75,22 @@ export async function stageSecrets(
   pairs: Iterable<CertPair>,
   recipients: readonly string[] | null,
   stored: ReadonlyMap<string, StoredPair> = new Map(),
+  ops: readonly SecretOp[] = [],
 ): Promise<string[]> {
   const written: string[] = [];
+  for (const op of ops) {
+    if (op.kind === 'remove') {
+      tx.remove(secretFile(dir, op.id, op.ext));
+      if (op.ext === 'key') tx.remove(secretFile(dir, op.id, 'key.age'));
+      continue;
+    }
+    const sealed = op.ext === 'key' && recipients !== null;
+    const file = secretFile(dir, op.id, sealed ? 'key.age' : op.ext);
+    const contents = sealed ? await encryptTo(recipients, op.contents) : op.contents;
+    tx.write(file, contents, op.ext === 'key' ? 0o600 : 0o644, { exclusive: op.exclusive, dirMode: 0o700 });
+    if (op.ext === 'key') tx.remove(secretFile(dir, op.id, sealed ? 'key' : 'key.age'));
+    written.push(file);
+  }
   for (const pair of pairs) {
     const fresh = pair.action !== 'reused';
     const toEncrypt = recipients !== null && !fresh && stored.get(pair.spec.id)?.keyEncrypted === false;
