@@ -12,8 +12,8 @@ import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
 import { readSecrets, secretFile, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
-import { compileTemplates, renderOutput, type OutputFile } from './render.js';
-import { packageVersion, readTemplates } from './resources.js';
+import { loadTemplates, renderOutput, type OutputFile } from './render.js';
+import { packageVersion } from './resources.js';
 import { validateCluster } from './validate.js';
 import {
   buildManifest,
@@ -90,7 +90,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     renew: options.renew ?? [],
     rotateCa: options.rotateCa ?? false,
   });
-  const rendered = renderOutput(model, pki.pairs, pki.trustBundle, compileTemplates(readTemplates()));
+  const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates());
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
   return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };

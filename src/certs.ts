@@ -3,10 +3,9 @@
  * takes the stored PEM text and a clock.
  */
 import type { ClusterModel } from './model.js';
-import { keyTypeOf, useNodeCrypto } from './pki/crypto.js';
-import { sanList, type StoredPair } from './pki/index.js';
+import type { StoredPair } from './pki/index.js';
+import { keyTypeOf, notAfter, parseCert, sanList } from './pki/inspect.js';
 import { certSpecs } from './pki/profiles.js';
-import * as x509 from './pki/x509.js';
 
 export type CertStatus = 'ok' | 'renew' | 'expired' | 'missing';
 
@@ -23,12 +22,12 @@ export interface CertRow {
 const DAY_MS = 86_400_000;
 
 export function certificateReport(model: ClusterModel, stored: ReadonlyMap<string, StoredPair>, now: Date): CertRow[] {
-  useNodeCrypto();
   return certSpecs(model).map((spec) => {
     const pem = stored.get(spec.id)?.certPem ?? null;
     if (pem === null) return { id: spec.id, subject: '', names: [], keyType: '', notAfter: null, daysLeft: null, status: 'missing' };
-    const cert = new x509.X509Certificate(pem);
-    const daysLeft = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+    const cert = parseCert(pem);
+    const end = notAfter(cert);
+    const daysLeft = Math.floor((end.getTime() - now.getTime()) / DAY_MS);
     // A CA has no renewal window of its own: warn when it cannot cover a new leaf's validity.
     const window = spec.isCa ? model.tls.certDays : model.tls.renewBeforeDays;
     const status: CertStatus = daysLeft < 0 ? 'expired' : daysLeft < window ? 'renew' : 'ok';
@@ -37,7 +36,7 @@ export function certificateReport(model: ClusterModel, stored: ReadonlyMap<strin
       subject: cert.subject,
       names: sanList(cert).map((n) => n.replace(/^(DNS|IP):/, '')),
       keyType: keyTypeOf(cert) ?? 'unknown',
-      notAfter: cert.notAfter.toISOString(),
+      notAfter: end.toISOString(),
       daysLeft,
       status,
     };

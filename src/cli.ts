@@ -7,12 +7,9 @@
 import path from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { build, check, compile, displayFile, type Compiled } from './build.js';
-import { certificateReport, formatCertTable } from './certs.js';
+// Command modules are imported by their handlers, so --help and --version load almost nothing.
+import type { Compiled } from './build.js';
 import { formatDiagnostic, InputError, UsageError, type Diagnostic } from './diagnostics.js';
-import { formatPlan, planMembership } from './plan.js';
-import { certSpecs } from './pki/profiles.js';
-import { readCertificates } from './pki/store.js';
 import { packageVersion } from './resources.js';
 
 const EXIT_OK = 0;
@@ -76,6 +73,7 @@ async function identityOption(file: string | undefined): Promise<string | undefi
 }
 
 async function runBuild(args: BuildArgs): Promise<number> {
+  const { build, check, displayFile } = await import('./build.js');
   const identity = await identityOption(args.identity);
   const options = {
     configFile: args.config,
@@ -119,6 +117,9 @@ async function runBuild(args: BuildArgs): Promise<number> {
 }
 
 async function runCerts(args: CertsArgs): Promise<number> {
+  const { certificateReport, formatCertTable } = await import('./certs.js');
+  const { certSpecs } = await import('./pki/profiles.js');
+  const { readCertificates } = await import('./pki/store.js');
   // Only the model is needed: compile() would issue what is missing, so read the secrets directly.
   const { model, secretsDir } = await compileModelOnly(args);
   const rows = certificateReport(model, await readCertificates(secretsDir, certSpecs(model).map((s) => s.id)), new Date());
@@ -144,6 +145,8 @@ async function compileModelOnly(args: CommonArgs) {
 }
 
 async function runPlan(args: PlanArgs): Promise<number> {
+  const { formatPlan, planMembership } = await import('./plan.js');
+  const { displayFile } = await import('./build.js');
   const { model } = await compileModelOnly(args);
   const { inspectOutput } = await import('./write.js');
   const existing = await inspectOutput(args.out);

@@ -3,13 +3,16 @@
  * from reading the templates once. Handlebars renders text here, not HTML: an isolated instance with
  * noEscape, strict and knownHelpersOnly; every value that reaches a shell goes through the `q` helper.
  */
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import type Handlebars from 'handlebars';
 import type { ClusterModel, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
 import { ADMIN_ID, APISERVER_ID, peerId, serverId } from './pki/profiles.js';
 import type { SealInfo } from './seal.js';
 import { shellQuote } from './shell.js';
+import { readTemplates } from './resources.js';
+import { COMPILE_OPTIONS } from './template-options.js';
 
 export type FileRole =
   | 'readme'
@@ -32,19 +35,13 @@ export interface OutputFile {
   sealed?: SealInfo;
 }
 
-const COMPILE_OPTIONS = {
-  noEscape: true,
-  strict: true,
-  knownHelpersOnly: true,
-  // Built-ins beyond each/if/unless/with are switched off: templates hold layout, not lookups.
-  knownHelpers: { q: true, json: true, lookup: false, log: false },
-} as const;
-
 type Renderer = (context: object) => string;
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
-/** Compiles the templates with etcd-gen's own Handlebars instance. */
-export function compileTemplates(sources: ReadonlyMap<string, string>): Map<string, Renderer> {
-  const hb = Handlebars.create();
+const require = createRequire(import.meta.url);
+
+/** Registers etcd-gen's two helpers on a Handlebars instance (full or runtime-only) and drops the rest. */
+function prepare<T extends typeof Handlebars>(hb: T): T {
   hb.unregisterHelper('lookup');
   hb.unregisterHelper('log');
   hb.registerHelper('q', (...args: unknown[]) => {
@@ -59,12 +56,36 @@ export function compileTemplates(sources: ReadonlyMap<string, string>): Map<stri
     if (!['string', 'number', 'boolean'].includes(typeof value)) throw new Error('template helper json takes one scalar');
     return JSON.stringify(value);
   });
+  return hb;
+}
+
+/** Compiles template sources with the full Handlebars (tests, and builds without precompiled templates). */
+export function compileTemplates(sources: ReadonlyMap<string, string>): Map<string, Renderer> {
+  const hb = prepare((require('handlebars') as typeof Handlebars).create());
   const compiled = new Map<string, Renderer>();
   for (const [name, source] of sources) {
     const template = hb.compile(source, COMPILE_OPTIONS);
     compiled.set(name, (context) => template(context));
   }
   return compiled;
+}
+
+/**
+ * The templates as a build uses them: precompiled by `npm run build` (scripts/precompile.ts) and run with
+ * the Handlebars runtime alone; compiled from templates/ when the precompiled set is missing.
+ */
+export function loadTemplates(): Map<string, Renderer> {
+  let specs: Record<string, TemplateSpecification>;
+  try {
+    specs = require('./generated/templates.cjs') as Record<string, TemplateSpecification>;
+  } catch {
+    return compileTemplates(readTemplates());
+  }
+  const hb = prepare((require('handlebars/runtime') as { default: typeof Handlebars }).default.create());
+  return new Map(Object.entries(specs).map(([name, spec]) => {
+    const template = hb.template(spec);
+    return [name, (context: object) => template(context)] as const;
+  }));
 }
 
 function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {

@@ -5,7 +5,6 @@
  * already has (the manifest records hashes of both), and rebuilds stay byte-identical.
  */
 import { createHash } from 'node:crypto';
-import * as age from 'age-encryption';
 import type { OutputFile } from './render.js';
 import type { Manifest } from './write.js';
 
@@ -18,7 +17,11 @@ export interface SealInfo {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** The age library, loaded only by builds that seal or open keys. */
+const ageLibrary = () => import('age-encryption');
+
 export async function encryptTo(recipients: readonly string[], plaintext: string): Promise<string> {
+  const age = await ageLibrary();
   const encrypter = new age.Encrypter();
   for (const r of recipients) encrypter.addRecipient(r);
   const armored = age.armor.encode(await encrypter.encrypt(plaintext));
@@ -26,6 +29,7 @@ export async function encryptTo(recipients: readonly string[], plaintext: string
 }
 
 export async function decryptWith(identity: string, ciphertext: string): Promise<string> {
+  const age = await ageLibrary();
   const decrypter = new age.Decrypter();
   for (const line of identity.split('\n')) {
     const id = line.trim();

@@ -4,23 +4,36 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { toPointer, type Diagnostic } from './diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from './messages.js';
 import { clusterSchema } from './resources.js';
+import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
 
 let validator: ValidateFunction | undefined;
+const require = createRequire(import.meta.url);
 
+/** The schema validator: compiled ahead of time by `npm run build` (ajv standalone), else compiled now. */
 function schemaValidator(): ValidateFunction {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    // Our own annotation: the fix to suggest when a pattern does not match.
-    ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
-    validator = ajv.compile(clusterSchema());
+    try {
+      validator = require('./generated/cluster-validator.cjs') as ValidateFunction;
+    } catch {
+      validator = compileSchemaValidator();
+    }
   }
   return validator;
+}
+
+/** Compiles the schema with ajv at run time (tests compare it with the ahead-of-time one). */
+export function compileSchemaValidator(): ValidateFunction {
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const ajv = new Ajv(AJV_OPTIONS);
+  defineKeywords(ajv);
+  return ajv.compile(clusterSchema());
 }
 
 export interface ValidationResult {

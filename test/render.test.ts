@@ -47,3 +47,17 @@ describe('templates', () => {
     }
   });
 });
+
+describe('precompiled templates', () => {
+  it('render the same bytes as templates compiled from templates/', async () => {
+    const { loadTemplates } = await import('../src/render.js');
+    const { readTemplates } = await import('../src/resources.js');
+    const { buildModel } = await import('../src/model.js');
+    const model = buildModel({ name: 'k8s1', etcd: { version: '3.5.13' }, nodes: [{ name: 'a', host: 'a.lan', ip: '10.0.0.1' }] }, 'cluster.yaml');
+    const fromSource = compileTemplates(readTemplates());
+    const precompiled = loadTemplates();
+    assert.deepEqual([...precompiled.keys()].sort(), [...fromSource.keys()].sort());
+    const context = { ...model, member: model.members[0], endpoints: 'https://a.lan:2379', pkiVar: '_p', certificates: [], peerLinks: [] };
+    for (const [name, render] of fromSource) assert.equal(precompiled.get(name)?.(context), render(context), name);
+  });
+});

@@ -93,3 +93,20 @@ describe('validate', () => {
     }
   });
 });
+
+describe('the ahead-of-time schema validator', () => {
+  it('agrees with one compiled from schema/ now, on every bad input', async () => {
+    const { createRequire } = await import('node:module');
+    const { compileSchemaValidator } = await import('../src/validate.js');
+    const aot = createRequire(import.meta.url)('../src/generated/cluster-validator.cjs') as ReturnType<typeof compileSchemaValidator>;
+    const fresh = compileSchemaValidator();
+    const summary = (v: typeof fresh, data: unknown) => {
+      v(data);
+      return (v.errors ?? []).map((e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`).sort();
+    };
+    for (const bad of [...badInputs.map((b) => b.source), minimalCluster]) {
+      const data = parseClusterSource(bad, 'c.yaml').data;
+      assert.deepEqual(summary(aot, data), summary(fresh, data));
+    }
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Reading certificates and keys with Node's own crypto: everything a build that reuses its secrets needs,
+ * without loading the x509 library (src/pki/issue.ts), which only issuing needs.
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyType } from '../config.js';
+import { canonicalIp } from '../validate.js';
+
+export { X509Certificate };
+
+export const EKU_OID = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
+
+export function parseCert(pem: string): X509Certificate {
+  return new X509Certificate(pem);
+}
+
+export function parsePrivateKey(pem: string): KeyObject {
+  return createPrivateKey(pem);
+}
+
+/** The key type of a certificate's public key, or null for anything etcd-gen does not issue. */
+export function keyTypeOf(cert: X509Certificate): KeyType | null {
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (details.namedCurve === 'prime256v1') return 'ecdsa-p256';
+    if (details.namedCurve === 'secp384r1') return 'ecdsa-p384';
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = details.modulusLength;
+    if (bits === 2048 || bits === 3072 || bits === 4096) return `rsa-${bits}`;
+  }
+  return null;
+}
+
+/** Subject alternative names as `DNS:name` and `IP:canonical-ip`, sorted. */
+export function sanList(cert: X509Certificate): string[] {
+  if (!cert.subjectAltName) return [];
+  return cert.subjectAltName
+    .split(', ')
+    .map((entry) => (entry.startsWith('IP Address:') ? `IP:${canonicalIp(entry.slice('IP Address:'.length).toLowerCase())}` : entry))
+    .sort();
+}
+
+/** Extended key usage OIDs, sorted. */
+export function ekuOids(cert: X509Certificate): string[] {
+  return [...(cert.keyUsage ?? [])].sort();
+}
+
+export const notBefore = (cert: X509Certificate): Date => new Date(cert.validFrom);
+export const notAfter = (cert: X509Certificate): Date => new Date(cert.validTo);
+
+/** SHA-256 fingerprint, hex pairs with colons. */
+export const fingerprint = (cert: X509Certificate): string => cert.fingerprint256;
