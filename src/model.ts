@@ -123,8 +123,9 @@ export function buildModel(config: ClusterConfig, sourceFile: string): ClusterMo
     const bind = m.ip !== null ? urlHost(m.ip) : '0.0.0.0';
     const listenPeerUrls = [`https://${bind}:${ports.peer}`];
     const listenClientUrls = [`https://${bind}:${ports.client}`];
-    // Local tools on the member reach it on loopback too (its server certificate names 127.0.0.1).
-    if (m.ip !== null && !isLoopback(m.ip)) listenClientUrls.push(`https://127.0.0.1:${ports.client}`);
+    // Local tools on the member reach it on loopback too, of the member's own IP family (its server
+    // certificate names 127.0.0.1 and ::1).
+    if (m.ip !== null && !isLoopback(m.ip)) listenClientUrls.push(`https://${ipFamily(m.ip) === 6 ? '[::1]' : '127.0.0.1'}:${ports.client}`);
     const member = {
       ...m,
       listenPeerUrls,

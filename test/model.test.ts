@@ -45,6 +45,7 @@ describe('model', () => {
     assert.deepEqual(m.members[0]?.listenClientUrls, ['https://10.0.0.11:2379', 'https://127.0.0.1:2379']);
     assert.deepEqual(m.members[0]?.listenPeerUrls, ['https://10.0.0.11:2380']);
     assert.deepEqual(m.members[1]?.listenPeerUrls, ['https://[fd00::12]:2380']);
+    assert.deepEqual(m.members[1]?.listenClientUrls, ['https://[fd00::12]:2379', 'https://[::1]:2379'], 'IPv6 members add IPv6 loopback');
     assert.deepEqual(m.members[2]?.listenClientUrls, ['https://0.0.0.0:2379']);
     const loop = buildModel({ ...base, nodes: [{ name: 'a', host: '127.0.0.2' }] }, 'cluster.yaml');
     assert.deepEqual(loop.members[0]?.listenClientUrls, ['https://127.0.0.2:2379'], 'a loopback member adds no second loopback listener');
