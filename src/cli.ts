@@ -17,7 +17,11 @@ const EXIT_ATTENTION = 1;
 const EXIT_INPUT = 2;
 const EXIT_INTERNAL = 3;
 
-interface CommonArgs {
+interface GlobalArgs {
+  quiet: boolean;
+  json: boolean;
+}
+interface CommonArgs extends GlobalArgs {
   config: string;
   secrets: string | undefined;
 }
@@ -28,17 +32,46 @@ interface BuildArgs extends CommonArgs {
   identity: string | undefined;
   rotateCa: boolean;
 }
-interface CertsArgs extends CommonArgs {
-  json: boolean;
+type CertsArgs = CommonArgs;
+interface ExplainArgs extends GlobalArgs {
+  field: string | undefined;
+}
+interface InitArgs extends GlobalArgs {
+  file: string;
+  name: string | undefined;
+  etcdVersion: string | undefined;
+  node: string[] | undefined;
+  force: boolean;
 }
 interface PlanArgs extends CommonArgs {
   out: string;
 }
 
-const say = (line: string): void => void process.stderr.write(`${line}\n`);
+/** Set from the global flags before a command runs. */
+const output = { quiet: false, json: process.argv.includes('--json') };
+/** Progress and summaries, on stderr; --quiet and --json silence them. */
+const say = (line: string): void => {
+  if (!output.quiet && !output.json) process.stderr.write(`${line}\n`);
+};
+const color = process.stderr.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+const paint = (code: number, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
 
+function diagnosticJson(d: Diagnostic) {
+  return { severity: d.severity, file: d.file, line: d.position.line, column: d.position.column, path: d.pointer, message: d.message };
+}
+
+/** Problems are always shown (on stderr), warnings too unless --quiet; with --json they go into the JSON. */
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) say(formatDiagnostic(d));
+  if (output.json) return;
+  for (const d of diagnostics) {
+    if (d.severity === 'warning' && output.quiet) continue;
+    const line = formatDiagnostic(d);
+    process.stderr.write(`${d.severity === 'warning' ? paint(33, line) : paint(31, line)}\n`);
+  }
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 function printPkiActions(result: Compiled, verb: (action: string) => string): void {
@@ -85,6 +118,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   };
   if (args.check) {
     const result = await check(options);
+    if (output.json) {
+      printJson({ ok: result.upToDate, upToDate: result.upToDate, ...result.drift, diagnostics: result.diagnostics.map(diagnosticJson) });
+      return result.upToDate ? EXIT_OK : EXIT_ATTENTION;
+    }
     printDiagnostics(result.diagnostics);
     printPkiActions(result, (action) => `would have ${action === 'issued' ? 'issued' : 'reissued'}`);
     const out = displayFile(path.resolve(args.out));
@@ -94,12 +131,26 @@ async function runBuild(args: BuildArgs): Promise<number> {
     }
     const { added, removed, changed } = result.drift;
     say(`etcd-gen: ${out} is out of date; run etcd-gen build (${added.length} to add, ${changed.length} to change, ${removed.length} to remove):`);
-    for (const f of added) say(`  added    ${f}`);
-    for (const f of changed) say(`  changed  ${f.path}${f.what === 'mode' ? ' (mode only)' : ''}`);
-    for (const f of removed) say(`  removed  ${f}`);
+    // The list is the answer of --check: shown even with --quiet.
+    const list = (line: string) => process.stderr.write(`${line}\n`);
+    for (const f of added) list(`  added    ${f}`);
+    for (const f of changed) list(`  changed  ${f.path}${f.what === 'mode' ? ' (mode only)' : ''}`);
+    for (const f of removed) list(`  removed  ${f}`);
     return EXIT_ATTENTION;
   }
   const result = await build(options);
+  if (output.json) {
+    printJson({
+      ok: true,
+      cluster: result.model.name,
+      out: args.out,
+      ...result.report,
+      certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
+      rotation: result.pki.rotation,
+      diagnostics: result.diagnostics.map(diagnosticJson),
+    });
+    return EXIT_OK;
+  }
   printDiagnostics(result.diagnostics);
   printPkiActions(result, (action) => action);
   const rotation = result.pki.rotation;
@@ -159,6 +210,74 @@ async function runPlan(args: PlanArgs): Promise<number> {
   return plan.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
 }
 
+async function runSchema(): Promise<number> {
+  const { clusterSchema } = await import('./resources.js');
+  printJson(clusterSchema());
+  return EXIT_OK;
+}
+
+async function runExplain(args: ExplainArgs): Promise<number> {
+  const { clusterSchema } = await import('./resources.js');
+  const { fieldDocs, findField, formatField } = await import('./explain.js');
+  const docs = fieldDocs(clusterSchema());
+  if (args.field === undefined) {
+    if (args.json) printJson(docs);
+    else process.stdout.write(`${docs.map(formatField).join('\n\n')}\n`);
+    return EXIT_OK;
+  }
+  const doc = findField(docs, args.field);
+  if (!doc) {
+    const { closest } = await import('./messages.js');
+    const guess = closest(args.field, docs.map((d) => d.path));
+    throw new UsageError(`no field "${args.field}" in cluster.yaml${guess ? `: did you mean ${guess}?` : ''} (etcd-gen explain lists every field)`);
+  }
+  if (args.json) printJson(doc);
+  else process.stdout.write(`${formatField(doc)}\n`);
+  return EXIT_OK;
+}
+
+async function ask(question: string, fallback: string): Promise<string> {
+  const readline = await import('node:readline/promises');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
+    return answer || fallback;
+  } finally {
+    rl.close();
+  }
+}
+
+async function runInit(args: InitArgs): Promise<number> {
+  const { existsSync } = await import('node:fs');
+  const { writeFile } = await import('node:fs/promises');
+  const { STARTER_DEFAULTS, parseNodeFlag, starterCluster } = await import('./init.js');
+  if (existsSync(args.file) && !args.force) throw new UsageError(`${args.file} exists: choose another file, or pass --force to replace it`);
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && args.node === undefined && !args.json;
+  let answers = {
+    name: args.name ?? STARTER_DEFAULTS.name,
+    version: args.etcdVersion ?? STARTER_DEFAULTS.version,
+    nodes: args.node ? args.node.map(parseNodeFlag) : STARTER_DEFAULTS.nodes,
+  };
+  if (interactive) {
+    const name = args.name ?? (await ask('cluster name (a DNS label)', answers.name));
+    const version = args.etcdVersion ?? (await ask('etcd version', answers.version));
+    const nodes = [];
+    process.stderr.write('members, one per line as: name host [ip]; an empty line when done\n');
+    for (;;) {
+      const line = await ask(`member ${nodes.length + 1}`, '');
+      if (!line) break;
+      const [n, host, ip] = line.split(/\s+/);
+      nodes.push({ name: n ?? '', host: host ?? '', ...(ip ? { ip } : {}) });
+    }
+    answers = { name, version, nodes: nodes.length > 0 ? nodes : answers.nodes };
+  }
+  const text = starterCluster(answers, args.file);
+  await writeFile(args.file, text, { flag: args.force ? 'w' : 'wx' });
+  if (args.json) printJson({ ok: true, file: args.file });
+  say(`etcd-gen: wrote ${args.file}; next: etcd-gen build ${args.file} -o out`);
+  return EXIT_OK;
+}
+
 function withCommon<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .positional('config', { type: 'string', demandOption: true, describe: 'Path of the cluster.yaml' })
@@ -206,7 +325,6 @@ function cli(argv: string[]): Argv {
       'List every certificate with its names and expiry; exit 1 when any needs renewal',
       (y) =>
         withCommon(y)
-          .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts' })
           .example('$0 certs cluster.yaml', 'A table of certificates and days left')
           .example('$0 certs cluster.yaml --json | jq .certificates[].daysLeft', 'For cron and CI') as unknown as Argv<CertsArgs>,
       async (args) => {
@@ -224,6 +342,44 @@ function cli(argv: string[]): Argv {
         process.exitCode = await runPlan(args);
       },
     )
+    .command(
+      'init [file]',
+      'Write a commented starter cluster.yaml that builds as is (asks on a terminal when no --node is given)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', default: 'cluster.yaml', describe: 'Where to write it' })
+          .option('name', { type: 'string', describe: 'Cluster name (a DNS label)' })
+          .option('etcd-version', { type: 'string', describe: 'etcd version, 3.4.x to 3.6.x' })
+          .option('node', { type: 'array', string: true, describe: 'A member as name=host or name=host,ip (repeat it)' })
+          .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file' })
+          .example('$0 init', 'Answer a few questions')
+          .example('$0 init cluster.yaml --name k8s1 --node etcd1=10.0.0.11 --node etcd2=10.0.0.12 --node etcd3=10.0.0.13', 'Without questions'),
+      async (args) => {
+        process.exitCode = await runInit(args as unknown as InitArgs);
+      },
+    )
+    .command(
+      'explain [field]',
+      'Explain a cluster.yaml field (type, default, meaning), or list them all',
+      (y) =>
+        y
+          .positional('field', { type: 'string', describe: 'A field path such as tls.certDays or nodes.host' })
+          .example('$0 explain tls.renewBeforeDays', 'One field')
+          .example('$0 explain', 'Every field'),
+      async (args) => {
+        process.exitCode = await runExplain(args as unknown as ExplainArgs);
+      },
+    )
+    .command('schema', 'Print the JSON Schema of cluster.yaml (for editors and CI)', (y) => y, async () => {
+      process.exitCode = await runSchema();
+    })
+    .completion('completion', 'Print a bash/zsh completion script: etcd-gen completion >> ~/.bashrc')
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'Print only problems and what a command was asked for' })
+    .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable results and diagnostics on stdout' })
+    .middleware((args) => {
+      output.quiet = Boolean(args.quiet);
+      output.json = Boolean(args.json);
+    })
     .demandCommand(1, 'Name a command: etcd-gen build cluster.yaml -o out')
     .recommendCommands()
     .strict()
@@ -233,7 +389,7 @@ function cli(argv: string[]): Argv {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error) throw error;
-      say(`etcd-gen: ${message}\nRun 'etcd-gen --help' for usage.`);
+      process.stderr.write(`etcd-gen: ${message}\nRun 'etcd-gen --help' for usage.\n`);
       process.exit(EXIT_INPUT);
     });
 }
@@ -243,14 +399,19 @@ async function main(): Promise<void> {
     await cli(hideBin(process.argv)).parseAsync();
   } catch (err) {
     if (err instanceof InputError) {
+      if (output.json) {
+        printJson({ ok: false, diagnostics: err.diagnostics.map(diagnosticJson) });
+        process.exitCode = EXIT_INPUT;
+        return;
+      }
       printDiagnostics(err.diagnostics);
       const errors = err.diagnostics.filter((d) => d.severity === 'error').length;
-      say(`etcd-gen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written`);
+      process.stderr.write(`etcd-gen: ${errors} error${errors === 1 ? '' : 's'}; nothing was written\n`);
       process.exitCode = EXIT_INPUT;
       return;
     }
     if (err instanceof UsageError) {
-      say(`etcd-gen: ${err.message}`);
+      process.stderr.write(`etcd-gen: ${err.message}\n`);
       process.exitCode = EXIT_INPUT;
       return;
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
@@ -108,5 +108,72 @@ describe('examples/ci workflow', () => {
       const r = runCli(args, { cwd: dir });
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     }
+  });
+});
+
+describe('init, explain, schema, completion, --json, --quiet', () => {
+  it('init writes a starter cluster.yaml that builds as is, and never overwrites one', (t) => {
+    const dir = tempDir(t);
+    const r = runCli(['init', '--name', 'demo', '--node', 'a=10.1.0.1', '--node', 'b=b.lan,10.1.0.2', '--node', 'c=10.1.0.3'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(path.join(dir, 'cluster.yaml'), 'utf8');
+    assert.match(text, /^# yaml-language-server: \$schema=\S+cluster\.schema\.json$/m);
+    assert.match(text, /host: "b\.lan"\n {4}ip: "10\.1\.0\.2"/);
+    const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    assert.equal(built.status, 0, built.stderr);
+    const again = runCli(['init'], { cwd: dir });
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /cluster\.yaml exists/);
+    const bad = runCli(['init', 'other.yaml', '--node', 'Bad_Name=10.1.0.9'], { cwd: dir });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^other\.yaml:\d+:\d+: \$\.nodes\[0\]\.name: invalid value/m);
+    assert.ok(!existsSync(path.join(dir, 'other.yaml')), 'nothing written for bad answers');
+  });
+
+  it('explain reads every field from the schema, with its default', () => {
+    const one = runCli(['explain', 'tls.renewBeforeDays']);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, /^tls\.renewBeforeDays {2}\(integer \(0 to 3649\)\)\n.*\n {2}default: 30$/m);
+    const all = runCli(['explain', '--json']);
+    const docs = JSON.parse(all.stdout) as { path: string; default?: unknown; required: boolean }[];
+    assert.ok(docs.some((d) => d.path === 'nodes[].host' && d.required));
+    assert.equal(docs.find((d) => d.path === 'ports.client')?.default, 2379);
+    const typo = runCli(['explain', 'nodes.hots']);
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /did you mean nodes\[\]\.host\?/);
+  });
+
+  it('schema prints the JSON Schema the build validates with', async () => {
+    const { readFileSync: read } = await import('node:fs');
+    const { repoRoot } = await import('./helpers.js');
+    const r = runCli(['schema']);
+    assert.deepEqual(JSON.parse(r.stdout), JSON.parse(read(path.join(repoRoot, 'schema', 'cluster.schema.json'), 'utf8')));
+  });
+
+  it('--json reports results and problems on stdout; --quiet prints nothing on success', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster.replace('name: etcd2', 'name: etcd1'));
+    const bad = runCli(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
+    assert.equal(bad.status, 2);
+    const report = JSON.parse(bad.stdout) as { ok: boolean; diagnostics: { line: number; column: number; path: string; message: string }[] };
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.diagnostics.map((d) => [d.line, d.column, d.path]), [[5, 13, '/nodes/1/name']]);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    const quiet = runCli(['build', 'cluster.yaml', '-o', 'out', '--quiet'], { cwd: dir });
+    assert.equal(quiet.status, 0);
+    assert.equal(quiet.stderr, '');
+    const json = runCli(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
+    const result = JSON.parse(json.stdout) as { ok: boolean; written: string[]; certificates: { action: string }[] };
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.written, []);
+    assert.ok(result.certificates.every((c) => c.action === 'reused'));
+    assert.doesNotMatch(json.stdout + json.stderr, /\u001b\[/, 'no colour off a terminal');
+  });
+
+  it('completion prints a shell completion script', () => {
+    const r = runCli(['completion']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /etcd-gen/);
+    assert.match(r.stdout, /complete|compdef/);
   });
 });
