@@ -41,6 +41,8 @@ export interface BuildOptions {
   identity?: string;
   /** Take the CA rotation one step further (src/pki/index.ts RotationStep). */
   rotateCa?: boolean;
+  /** Progress of key generation (the CLI shows it on a terminal). */
+  onKey?: (done: number, total: number) => void;
 }
 
 export interface Compiled {
@@ -89,6 +91,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     now: options.now ?? new Date(),
     renew: options.renew ?? [],
     rotateCa: options.rotateCa ?? false,
+    ...(options.onKey ? { onKey: options.onKey } : {}),
   });
   const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates());
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));

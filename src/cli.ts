@@ -70,6 +70,17 @@ function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   }
 }
 
+/** Progress only for a person watching: on a terminal, not in CI, not with --quiet or --json. */
+function showProgress(): boolean {
+  return process.stderr.isTTY === true && !process.env.CI && !output.quiet && !output.json;
+}
+
+function keyProgress(done: number, total: number): void {
+  // RSA-4096 keys take seconds each; a single key needs no counter.
+  if (total < 2) return;
+  process.stderr.write(`\r\u001b[2Ketcd-gen: generating keys ${done}/${total}${done === total ? '\n' : ''}`);
+}
+
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -115,6 +126,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
     ...(identity !== undefined ? { identity } : {}),
     rotateCa: args.rotateCa,
+    ...(showProgress() ? { onKey: keyProgress } : {}),
   };
   if (args.check) {
     const result = await check(options);

@@ -39,6 +39,8 @@ export interface PkiInput {
   renew: readonly string[] | 'all';
   /** Take the CA rotation one step further (see RotationStep). */
   rotateCa?: boolean;
+  /** Called as each new key is generated (for progress on slow RSA keys). */
+  onKey?: (done: number, total: number) => void;
 }
 
 /**
@@ -205,7 +207,16 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   if (ca === null || toIssue.length > 0) {
     const issue = await import('./issue.js');
     const toGenerate = [...(ca === null ? [caSpec] : []), ...toIssue.map((d) => d.spec)];
-    const keys = new Map(await Promise.all(toGenerate.map(async (spec) => [spec.id, await issue.generateKeyPair(spec.keyType)] as const)));
+    let generated = 0;
+    const keys = new Map(
+      await Promise.all(
+        toGenerate.map(async (spec) => {
+          const pair = await issue.generateKeyPair(spec.keyType);
+          input.onKey?.(++generated, toGenerate.length);
+          return [spec.id, pair] as const;
+        }),
+      ),
+    );
     if (ca === null) {
       const caKeys = keys.get(CA_ID);
       if (!caKeys) throw new Error('CA key not generated');
