@@ -5,25 +5,20 @@
  */
 import Handlebars from 'handlebars';
 import path from 'node:path';
-import type { ClusterModel, MemberModel } from './model.js';
+import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
 import { ADMIN_ID, APISERVER_ID, CA_ID, peerId, serverId } from './pki/profiles.js';
 import { shellQuote } from './shell.js';
 
-export type FileRole =
-  | 'readme'
-  | 'member-config'
-  | 'member-unit'
-  | 'certificate'
-  | 'private-key'
-  | 'admin-shell'
-  | 'kubeadm-config';
+export type { FileRole } from './model.js';
 
 export interface OutputFile {
   /** Path relative to the output directory, with '/' separators. */
   path: string;
   contents: string;
   mode: number;
+  /** `user:group` the file must have where it is installed (member files only). */
+  owner?: string;
   role: FileRole;
 }
 
@@ -93,26 +88,26 @@ export function renderOutput(model: ClusterModel, pairs: ReadonlyMap<string, Cer
     names: [...p.spec.dnsNames, ...p.spec.ipAddresses].join(', ') || '-',
     notAfter: p.notAfter.toISOString().slice(0, 10),
   }));
-  const adminContext = {
-    ...model,
-    endpoints: model.clientEndpoints.join(','),
-    pkiVar: `_etcd_gen_pki_${model.name.replace(/-/g, '_')}`,
-  };
   text('README.md', render('README.md.hbs', { ...model, certificates }), 'readme');
 
   for (const member of model.members) {
     const context = { ...model, member };
-    text(overlay(member, model.paths.conf), render('etcd.conf.hbs', context), 'member-config', 0o640);
-    text(overlay(member, model.paths.unit), render('etcd.service.hbs', context), 'member-unit');
-    cert(overlay(member, `${model.paths.pki}/ca.crt`), CA_ID);
-    cert(overlay(member, `${model.paths.pki}/server.crt`), serverId(member.name));
-    key(overlay(member, `${model.paths.pki}/server.key`), serverId(member.name));
-    cert(overlay(member, `${model.paths.pki}/peer.crt`), peerId(member.name));
-    key(overlay(member, `${model.paths.pki}/peer.key`), peerId(member.name));
+    const contents: Record<MemberContent, () => string> = {
+      config: () => render('etcd.conf.hbs', context),
+      unit: () => render('etcd.service.hbs', context),
+      'ca-cert': () => pair(pairs, CA_ID).certPem,
+      'server-cert': () => pair(pairs, serverId(member.name)).certPem,
+      'server-key': () => pair(pairs, serverId(member.name)).keyPem,
+      'peer-cert': () => pair(pairs, peerId(member.name)).certPem,
+      'peer-key': () => pair(pairs, peerId(member.name)).keyPem,
+    };
+    for (const f of model.install.files) {
+      files.push({ path: overlay(member, f.path), contents: contents[f.content](), mode: f.mode, owner: `${f.user}:${f.group}`, role: f.role });
+    }
   }
 
-  text('admin/aliases.sh', render('aliases.sh.hbs', adminContext), 'admin-shell');
-  text('admin/etcdctl.env', render('etcdctl.env.hbs', adminContext), 'admin-shell');
+  text('admin/aliases.sh', render('aliases.sh.hbs', model), 'admin-shell');
+  text('admin/etcdctl.env', render('etcdctl.env.hbs', model), 'admin-shell');
   cert('admin/pki/ca.crt', CA_ID);
   cert('admin/pki/admin.crt', ADMIN_ID);
   key('admin/pki/admin.key', ADMIN_ID);

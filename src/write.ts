@@ -16,6 +16,8 @@ export interface ManifestEntry {
   path: string;
   role: string;
   mode: string;
+  /** `user:group` where the file is installed, for files that go on a member. */
+  owner?: string;
   sha256: string;
 }
 
@@ -80,7 +82,7 @@ export function buildManifest(files: readonly OutputFile[], meta: Omit<Manifest,
   return {
     generator: 'etcd-gen',
     ...meta,
-    files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), sha256: sha256(f.contents) })),
+    files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), ...(f.owner ? { owner: f.owner } : {}), sha256: sha256(f.contents) })),
   };
 }
 
