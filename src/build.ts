@@ -6,9 +6,8 @@ import path from 'node:path';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
-import { runPki, type PkiResult } from './pki/index.js';
+import type { PkiResult } from './pki/index.js';
 import { certSpecs } from './pki/profiles.js';
-import { readSecrets, secretFile, writeSecrets } from './pki/store.js';
 import { compileTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion, readTemplates } from './resources.js';
 import { validateCluster } from './validate.js';
@@ -50,6 +49,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!validation.config) throw new InputError(validation.diagnostics);
   const model = buildModel(validation.config, doc.fileName);
 
+  // The PKI stage's crypto libraries load only for input that got this far: refusals stay quick.
+  const [{ runPki }, { readSecrets, secretFile, writeSecrets }] = await Promise.all([import('./pki/index.js'), import('./pki/store.js')]);
   const secretsDir = options.secretsDir ?? defaultSecretsDir(options.configFile);
   const existing = await inspectOutput(options.outDir);
   const stored = await readSecrets(secretsDir, certSpecs(model).map((s) => s.id));

@@ -15,7 +15,7 @@ export const messages = {
   unknownField: (field: string, suggestion: string | null, known: readonly string[]) =>
     `unknown field "${field}": ${suggestion ? `did you mean "${suggestion}"?` : `remove it (known fields: ${known.join(', ')})`}`,
   wrongType: (expected: string, got: string) =>
-    `must be ${article(expected)} ${expected}, not ${article(got)} ${got}${expected === 'string' ? ': quote the value' : ''}`,
+    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}`,
   notInEnum: (allowed: readonly unknown[]) => `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
   outOfRange: (min: number | undefined, max: number | undefined) =>
     min !== undefined && max !== undefined ? `must be from ${min} to ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`,
