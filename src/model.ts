@@ -198,7 +198,9 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   const config = escapeControlCharacters(input);
   const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
-  const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs: [...(config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs)] };
+  // IPs in their canonical text: certificate encoders reject forms such as ::ffff:10.0.0.1.
+  const extraSANs = (config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs).map((san) => (ipFamily(san) ? canonicalIp(san) : san));
+  const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs };
   const base = { ...DEFAULTS.paths, ...config.paths };
   const paths = {
     ...base,

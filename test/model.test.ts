@@ -92,6 +92,11 @@ describe('model', () => {
     assert.equal(buildModel(base, 'cluster.yaml').admin.pkiVar, '_etcd_gen_pki_k8s1');
   });
 
+  it('writes IPv6 extra SANs canonically, so IPv4-mapped forms reach the certificate encoder as it reads them', () => {
+    const m = buildModel({ ...base, tls: { extraSANs: ['::ffff:10.0.0.1', '0:0:0:0:0:0:10.0.0.2', 'FD00:0::1', 'lb.lan', '10.0.0.3'] } }, 'c.yaml');
+    assert.deepEqual(m.tls.extraSANs, ['::ffff:a00:1', '::a00:2', 'fd00::1', 'lb.lan', '10.0.0.3']);
+  });
+
   it('derives the same token for the same cluster name, and different ones for different names', () => {
     assert.equal(deriveToken('k8s1'), deriveToken('k8s1'));
     assert.notEqual(deriveToken('k8s1'), deriveToken('k8s2'));
