@@ -8,7 +8,7 @@ import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import type { PkiResult } from './pki/index.js';
 import { certSpecs } from './pki/profiles.js';
-import { compileTemplates, renderOutput, type OutputFile } from './render.js';
+import type { OutputFile } from './render.js';
 import { packageVersion, readTemplates } from './resources.js';
 import { validateCluster } from './validate.js';
 import { buildManifest, inspectOutput, OUTPUT_CA, writeOutput, type WriteReport } from './write.js';
@@ -49,8 +49,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!validation.config) throw new InputError(validation.diagnostics);
   const model = buildModel(validation.config, doc.fileName);
 
-  // The PKI stage's crypto libraries load only for input that got this far: refusals stay quick.
-  const [{ runPki }, { readSecrets, secretFile, writeSecrets }] = await Promise.all([import('./pki/index.js'), import('./pki/store.js')]);
+  // The later stages' libraries (crypto, templates) load only for input that got this far: refusals stay quick.
+  const [{ runPki }, { readSecrets, secretFile, writeSecrets }, { compileTemplates, renderOutput }] = await Promise.all([
+    import('./pki/index.js'),
+    import('./pki/store.js'),
+    import('./render.js'),
+  ]);
   const secretsDir = options.secretsDir ?? defaultSecretsDir(options.configFile);
   const existing = await inspectOutput(options.outDir);
   const stored = await readSecrets(secretsDir, certSpecs(model).map((s) => s.id));
