@@ -16,7 +16,7 @@ export interface ClusterConfig {
   token?: string;
   etcd: { version: string };
   nodes: NodeConfig[];
-  ports?: { client?: number; peer?: number };
+  ports?: { client?: number; peer?: number; metrics?: number };
   tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
   paths?: { etc?: string; data?: string; bin?: string };
   kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
@@ -25,7 +25,7 @@ export interface ClusterConfig {
 
 /** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
 export const DEFAULTS = {
-  ports: { client: 2379, peer: 2380 },
+  ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
   kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta3' as KubeadmApiVersion },

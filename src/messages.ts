@@ -15,7 +15,7 @@ export const messages = {
   unknownField: (field: string, suggestion: string | null, known: readonly string[]) =>
     `unknown field "${field}": ${suggestion ? `did you mean "${suggestion}"?` : `remove it (known fields: ${known.join(', ')})`}`,
   wrongType: (expected: string, got: string) =>
-    `must be ${article(expected)} ${expected}, not ${article(got)} ${got}${expected === 'string' ? ': quote the value' : ''}`,
+    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}`,
   notInEnum: (allowed: readonly unknown[]) => `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
   outOfRange: (min: number | undefined, max: number | undefined) =>
     min !== undefined && max !== undefined ? `must be from ${min} to ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`,
@@ -33,9 +33,13 @@ export const messages = {
   badIp: (ip: string) => `"${ip}" is not an IP address: use an IPv4 or IPv6 address such as 10.0.0.11 or fd00::11`,
   unspecifiedIp: 'the unspecified address cannot name a member: use the address peers reach it at',
   hostIpMismatch: (host: string, ip: string) => `host is the IP ${host} but ip is ${ip}: drop ip or make them the same`,
-  samePorts: (port: number) => `client and peer ports are both ${port}: give them different ports`,
+  samePorts: (a: string, b: string, port: number) => `${a} and ${b} ports are both ${port}: give them different ports`,
   pathNotNormal: (p: string, normal: string) => `"${p}" is not a normalized absolute path: write it as ${normal}`,
   pathRoot: 'must not be / itself: name a directory for etcd',
+  pathShared: (p: string) =>
+    `"${p}" is a directory other software shares, and deploying makes this one etcd's (owner and mode): use a directory of etcd's own, such as ${p === '/var/lib' ? '/var/lib/etcd' : `${p}/etcd`}`,
+  pathHiddenBySandbox: (p: string, dir: string, how: string) =>
+    `"${p}" is under ${dir}, which the etcd unit's sandbox ${how}: use a path such as /etc/etcd, /var/lib/etcd or /usr/local/bin`,
   pathsOverlap: (a: string, b: string) => `paths.${a} and paths.${b} overlap: keep the data directory apart from the config directory`,
   certOutlivesCa: (certDays: number, caDays: number) => `certDays (${certDays}) is longer than caDays (${caDays}): a certificate cannot outlive its CA; lower certDays`,
   renewAfterExpiry: (renew: number, certDays: number) => `renewBeforeDays (${renew}) must be less than certDays (${certDays}), or every build would reissue every certificate`,

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig, type KeyType, type KubeadmApiVersion } from './config.js';
-import { memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
+import { hasCompactHashCheck, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
+import { peerCommonName } from './pki/profiles.js';
+import { shellName } from './shell.js';
 import { canonicalIp, ipFamily } from './validate.js';
 
 export interface EtcdVersion {
@@ -25,6 +27,8 @@ export interface MemberModel {
   clientUrl: string;
   listenPeerUrls: string[];
   listenClientUrls: string[];
+  /** Plain-HTTP /metrics and /health, on a loopback address of the member's own. */
+  listenMetricsUrl: string;
   /** Name of this member's etcdctl shell function in admin/aliases.sh. */
   etcdctlFunction: string;
   /** The member's node id in the README's Mermaid diagram. */
@@ -42,7 +46,7 @@ export interface ClusterModel {
   /** The one-line "generated, do not edit" notice every text file carries. */
   notice: string;
   etcd: EtcdVersion;
-  ports: { client: number; peer: number };
+  ports: { client: number; peer: number; metrics: number };
   tls: { key: KeyType; caDays: number; certDays: number; renewBeforeDays: number; extraSANs: string[] };
   paths: {
     etc: string;
@@ -57,6 +61,12 @@ export interface ClusterModel {
     /** The data dir relative to /var/lib, for systemd's StateDirectory=; null when it is elsewhere. */
     stateDirectory: string | null;
   };
+  /** Owners and modes of everything a member gets, for every way of deploying it. */
+  install: MemberInstall;
+  /** What admin/aliases.sh and admin/etcdctl.env need. */
+  admin: { endpoints: string; pkiVar: string };
+  /** For the README's summary; the settings themselves are in each member's settings. */
+  security: { peerCommonName: string; compactHashCheck: boolean };
   members: MemberModel[];
   initialCluster: string;
   clientEndpoints: string[];
@@ -68,7 +78,108 @@ export interface ClusterModel {
   age: { recipients: string[]; encryptSecrets: boolean } | null;
 }
 
+export type FileRole =
+  | 'readme'
+  | 'member-config'
+  | 'member-unit'
+  | 'certificate'
+  | 'private-key'
+  | 'admin-shell'
+  | 'kubeadm-config'
+  | 'gitignore'
+  | 'manifest';
+
+/** Owner, group and mode of a path on a member. */
+export interface Ownership {
+  user: string;
+  group: string;
+  mode: number;
+  /** The mode as chmod takes it, e.g. `0600`. */
+  modeText: string;
+}
+
+export interface InstallDirectory extends Ownership {
+  path: string;
+}
+
+/** What a member file holds; render fills it in. */
+export type MemberContent = 'config' | 'unit' | 'ca-cert' | 'server-cert' | 'server-key' | 'peer-cert' | 'peer-key';
+
+export interface InstallFile extends Ownership {
+  /** Absolute path on the member. */
+  path: string;
+  role: FileRole;
+  content: MemberContent;
+}
+
+export interface MemberInstall {
+  /** The system user and group etcd runs as. */
+  user: string;
+  group: string;
+  directories: InstallDirectory[];
+  files: InstallFile[];
+  /** The files grouped by owner and mode, one chown/chmod line each in the deploy steps. */
+  fileGroups: (Ownership & { paths: string[] })[];
+}
+
 export const UNIT_PATH = '/etc/systemd/system/etcd.service';
+export const ETCD_USER = 'etcd';
+
+function ownership(user: string, group: string, mode: number): Ownership {
+  return { user, group, mode, modeText: `0${mode.toString(8)}` };
+}
+
+/**
+ * Owners and modes on a member: the keys are etcd's alone; the env file is read by systemd, so root's
+ * alone; certificates and the unit are public. The config directories let etcd in through its group.
+ */
+function memberInstall(paths: { etc: string; pki: string; data: string; conf: string; unit: string }): MemberInstall {
+  const rootOnly = ownership('root', 'root', 0o600);
+  const world = ownership('root', 'root', 0o644);
+  const etcdOnly = ownership(ETCD_USER, ETCD_USER, 0o600);
+  const files: InstallFile[] = [
+    { path: paths.conf, role: 'member-config', content: 'config', ...rootOnly },
+    { path: paths.unit, role: 'member-unit', content: 'unit', ...world },
+    { path: `${paths.pki}/ca.crt`, role: 'certificate', content: 'ca-cert', ...world },
+    { path: `${paths.pki}/server.crt`, role: 'certificate', content: 'server-cert', ...world },
+    { path: `${paths.pki}/peer.crt`, role: 'certificate', content: 'peer-cert', ...world },
+    { path: `${paths.pki}/server.key`, role: 'private-key', content: 'server-key', ...etcdOnly },
+    { path: `${paths.pki}/peer.key`, role: 'private-key', content: 'peer-key', ...etcdOnly },
+  ];
+  const groups = new Map<string, Ownership & { paths: string[] }>();
+  for (const f of files) {
+    const key = `${f.user}:${f.group}:${f.modeText}`;
+    const group = groups.get(key) ?? { ...ownership(f.user, f.group, f.mode), paths: [] };
+    group.paths.push(f.path);
+    groups.set(key, group);
+  }
+  return {
+    user: ETCD_USER,
+    group: ETCD_USER,
+    directories: [
+      { path: paths.etc, ...ownership('root', ETCD_USER, 0o750) },
+      { path: paths.pki, ...ownership('root', ETCD_USER, 0o750) },
+      { path: paths.data, ...ownership(ETCD_USER, ETCD_USER, 0o700) },
+    ],
+    files,
+    fileGroups: [...groups.values()],
+  };
+}
+
+/**
+ * Escapes control characters (newline, NUL, escape…) in every string as \uXXXX, so no value can start a
+ * line of its own in a generated file. Validation refuses them already; this is the second line of defence.
+ */
+export function escapeControlCharacters<T>(value: T): T {
+  if (typeof value === 'string') {
+    return value.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) as T;
+  }
+  if (Array.isArray(value)) return value.map((v: unknown) => escapeControlCharacters(v)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeControlCharacters(v)])) as T;
+  }
+  return value;
+}
 
 /** Host part of a URL: IPv6 in brackets. */
 export function urlHost(host: string): string {
@@ -89,9 +200,13 @@ function parseVersion(text: string): EtcdVersion {
   return { text, minor: Number(minor) as EtcdMinor, patch: Number(patch) };
 }
 
-export function buildModel(config: ClusterConfig, sourceFile: string): ClusterModel {
+export function buildModel(input: ClusterConfig, inputFile: string): ClusterModel {
+  const config = escapeControlCharacters(input);
+  const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
-  const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs: [...(config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs)] };
+  // IPs in their canonical text: certificate encoders reject forms such as ::ffff:10.0.0.1.
+  const extraSANs = (config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs).map((san) => (ipFamily(san) ? canonicalIp(san) : san));
+  const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs };
   const base = { ...DEFAULTS.paths, ...config.paths };
   const paths = {
     ...base,
@@ -125,23 +240,29 @@ export function buildModel(config: ClusterConfig, sourceFile: string): ClusterMo
     const listenClientUrls = [`https://${bind}:${ports.client}`];
     // Local tools on the member reach it on loopback too, of the member's own IP family (its server
     // certificate names 127.0.0.1 and ::1).
-    if (m.ip !== null && !isLoopback(m.ip)) listenClientUrls.push(`https://${ipFamily(m.ip) === 6 ? '[::1]' : '127.0.0.1'}:${ports.client}`);
+    const loopback = m.ip !== null && ipFamily(m.ip) === 6 ? '::1' : '127.0.0.1';
+    if (m.ip !== null && !isLoopback(m.ip)) listenClientUrls.push(`https://${urlHost(loopback)}:${ports.client}`);
+    // A member on loopback (a test cluster on 127.0.0.1-3) keeps its own address, so members never collide.
+    const listenMetricsUrl = `http://${urlHost(m.ip !== null && isLoopback(m.ip) ? m.ip : loopback)}:${ports.metrics}`;
     const member = {
       ...m,
       listenPeerUrls,
       listenClientUrls,
-      etcdctlFunction: `etcdctl_${m.name.replace(/-/g, '_')}`,
-      diagramId: `member_${m.name.replace(/-/g, '_')}`,
+      listenMetricsUrl,
+      etcdctlFunction: shellName('etcdctl_', m.name),
+      diagramId: shellName('member_', m.name),
       overlayDir: `nodes/${m.name}/root`,
     };
     return {
       ...member,
       settings: memberSettings({
-        minor: etcd.minor,
+        release: etcd,
         name: m.name,
         dataDir: paths.data,
         listenPeerUrls,
         listenClientUrls,
+        listenMetricsUrl,
+        peerCommonName: peerCommonName(config.name),
         peerUrl: m.peerUrl,
         clientUrl: m.clientUrl,
         initialCluster,
@@ -161,6 +282,9 @@ export function buildModel(config: ClusterConfig, sourceFile: string): ClusterMo
     ports,
     tls,
     paths,
+    install: memberInstall(paths),
+    admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
+    security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Handlebars from 'handlebars';
-import type { ClusterModel, MemberModel } from './model.js';
+import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
 import { ADMIN_ID, APISERVER_ID, peerId, serverId } from './pki/profiles.js';
 import type { SealInfo } from './seal.js';
@@ -14,22 +14,15 @@ import { shellQuote } from './shell.js';
 import { readTemplates } from './resources.js';
 import { COMPILE_OPTIONS } from './template-options.js';
 
-export type FileRole =
-  | 'readme'
-  | 'member-config'
-  | 'member-unit'
-  | 'certificate'
-  | 'private-key'
-  | 'admin-shell'
-  | 'kubeadm-config'
-  | 'gitignore'
-  | 'manifest';
+export type { FileRole } from './model.js';
 
 export interface OutputFile {
   /** Path relative to the output directory, with '/' separators. */
   path: string;
   contents: string;
   mode: number;
+  /** `user:group` the file must have where it is installed (member files only). */
+  owner?: string;
   role: FileRole;
   /** Set on private keys written age-encrypted (src/seal.ts). */
   sealed?: SealInfo;
@@ -126,11 +119,6 @@ export function renderOutput(
     names: [...p.spec.dnsNames, ...p.spec.ipAddresses].join(', ') || '-',
     notAfter: p.notAfter.toISOString().slice(0, 10),
   }));
-  const adminContext = {
-    ...model,
-    endpoints: model.clientEndpoints.join(','),
-    pkiVar: `_etcd_gen_pki_${model.name.replace(/-/g, '_')}`,
-  };
   // Mermaid edges between every pair of members, each pair once.
   const peerLinks = model.members.flatMap((a, i) => model.members.slice(i + 1).map((b) => ({ from: a.diagramId, to: b.diagramId })));
   text('README.md', render('README.md.hbs', { ...model, certificates, peerLinks }), 'readme');
@@ -138,17 +126,22 @@ export function renderOutput(
 
   for (const member of model.members) {
     const context = { ...model, member };
-    text(overlay(member, model.paths.conf), render('etcd.conf.hbs', context), 'member-config', 0o640);
-    text(overlay(member, model.paths.unit), render('etcd.service.hbs', context), 'member-unit');
-    trust(overlay(member, `${model.paths.pki}/ca.crt`));
-    cert(overlay(member, `${model.paths.pki}/server.crt`), serverId(member.name));
-    key(overlay(member, `${model.paths.pki}/server.key`), serverId(member.name));
-    cert(overlay(member, `${model.paths.pki}/peer.crt`), peerId(member.name));
-    key(overlay(member, `${model.paths.pki}/peer.key`), peerId(member.name));
+    const contents: Record<MemberContent, () => string> = {
+      config: () => render('etcd.conf.hbs', context),
+      unit: () => render('etcd.service.hbs', context),
+      'ca-cert': () => trustBundle,
+      'server-cert': () => pair(pairs, serverId(member.name)).certPem,
+      'server-key': () => pair(pairs, serverId(member.name)).keyPem,
+      'peer-cert': () => pair(pairs, peerId(member.name)).certPem,
+      'peer-key': () => pair(pairs, peerId(member.name)).keyPem,
+    };
+    for (const f of model.install.files) {
+      files.push({ path: overlay(member, f.path), contents: contents[f.content](), mode: f.mode, owner: `${f.user}:${f.group}`, role: f.role });
+    }
   }
 
-  text('admin/aliases.sh', render('aliases.sh.hbs', adminContext), 'admin-shell');
-  text('admin/etcdctl.env', render('etcdctl.env.hbs', adminContext), 'admin-shell');
+  text('admin/aliases.sh', render('aliases.sh.hbs', model), 'admin-shell');
+  text('admin/etcdctl.env', render('etcdctl.env.hbs', model), 'admin-shell');
   trust('admin/pki/ca.crt');
   cert('admin/pki/admin.crt', ADMIN_ID);
   key('admin/pki/admin.key', ADMIN_ID);

@@ -8,3 +8,11 @@ export function shellQuote(value: string): string {
   if (/^[A-Za-z0-9_@+=:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * A shell variable or function name made from `prefix` and free text: every character a name cannot hold
+ * becomes '_'. Valid input only ever needs '-' replaced; anything else is a second line of defence.
+ */
+export function shellName(prefix: string, text: string): string {
+  return `${prefix}${text.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}

@@ -145,6 +145,25 @@ export function canonicalIp(value: string): string {
   return new URL(`http://[${value}]/`).hostname.slice(1, -1);
 }
 
+/** Trees the etcd unit's sandbox makes unusable, and which setting does it. */
+const SANDBOX_HIDDEN: Readonly<Record<string, string>> = {
+  '/home': 'makes inaccessible (ProtectHome=yes)',
+  '/root': 'makes inaccessible (ProtectHome=yes)',
+  '/run/user': 'makes inaccessible (ProtectHome=yes)',
+  '/tmp': 'replaces with an empty private directory (PrivateTmp=yes)',
+  '/var/tmp': 'replaces with an empty private directory (PrivateTmp=yes)',
+  '/dev': 'replaces with a minimal private /dev (PrivateDevices=yes)',
+  '/proc': 'mounts the kernel file system on',
+  '/sys': 'mounts the kernel file system on',
+};
+
+/** Directories two levels deep that other software shares: the deploy steps must not chown them to etcd. */
+const SHARED_DIRS: ReadonlySet<string> = new Set([
+  '/etc/default', '/etc/kubernetes', '/etc/pki', '/etc/ssl', '/etc/systemd',
+  '/usr/bin', '/usr/include', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/local', '/usr/sbin', '/usr/share', '/usr/src',
+  '/var/backups', '/var/cache', '/var/lib', '/var/local', '/var/lock', '/var/log', '/var/mail', '/var/opt', '/var/run', '/var/spool',
+]);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
@@ -208,11 +227,15 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   else if (count > 0 && count % 2 === 0) warn('/nodes', messages.evenMembers(count));
   if (count > 7) warn('/nodes', messages.manyMembers(count));
 
-  // Ports.
+  // Ports: one listener each.
   const ports = isObject(data.ports) ? data.ports : {};
-  const client = typeof ports.client === 'number' ? ports.client : DEFAULTS.ports.client;
-  const peer = typeof ports.peer === 'number' ? ports.peer : DEFAULTS.ports.peer;
-  if (client === peer) error(ports.peer !== undefined ? '/ports/peer' : '/ports/client', messages.samePorts(client));
+  const port = (name: keyof typeof DEFAULTS.ports): number => (typeof ports[name] === 'number' ? ports[name] : DEFAULTS.ports[name]);
+  const portNames = Object.keys(DEFAULTS.ports) as (keyof typeof DEFAULTS.ports)[];
+  portNames.forEach((a, i) => {
+    for (const b of portNames.slice(i + 1)) {
+      if (port(a) === port(b)) error(ports[b] !== undefined ? `/ports/${b}` : `/ports/${a}`, messages.samePorts(a, b, port(a)));
+    }
+  });
 
   // Paths: normalized, not /, data apart from etc.
   const checkPath = (pointer: string, value: unknown): string | null => {
@@ -229,9 +252,20 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
     return value;
   };
   const paths = isObject(data.paths) ? data.paths : {};
-  const etc = checkPath('/paths/etc', paths.etc) ?? (paths.etc === undefined ? DEFAULTS.paths.etc : null);
-  const dataDir = checkPath('/paths/data', paths.data) ?? (paths.data === undefined ? DEFAULTS.paths.data : null);
-  checkPath('/paths/bin', paths.bin);
+  // The unit's sandbox hides some trees from etcd, and the deploy steps chown and chmod etc and data:
+  // neither may be a directory other software shares.
+  const checkMemberPath = (pointer: string, value: unknown, ownedByEtcd: boolean): string | null => {
+    const p = checkPath(pointer, value);
+    if (p === null) return null;
+    const hidden = Object.keys(SANDBOX_HIDDEN).find((dir) => p === dir || p.startsWith(`${dir}/`));
+    if (hidden !== undefined) error(pointer, messages.pathHiddenBySandbox(p, hidden, SANDBOX_HIDDEN[hidden] ?? ''));
+    else if (ownedByEtcd && (p.split('/').length < 3 || SHARED_DIRS.has(p))) error(pointer, messages.pathShared(p));
+    else return p;
+    return null;
+  };
+  const etc = checkMemberPath('/paths/etc', paths.etc, true) ?? (paths.etc === undefined ? DEFAULTS.paths.etc : null);
+  const dataDir = checkMemberPath('/paths/data', paths.data, true) ?? (paths.data === undefined ? DEFAULTS.paths.data : null);
+  checkMemberPath('/paths/bin', paths.bin, false);
   if (isObject(data.kubernetes)) checkPath('/kubernetes/pkiDir', data.kubernetes.pkiDir);
   if (etc && dataDir && (etc === dataDir || etc.startsWith(`${dataDir}/`) || dataDir.startsWith(`${etc}/`))) {
     error(paths.data !== undefined ? '/paths/data' : '/paths/etc', messages.pathsOverlap('data', 'etc'));

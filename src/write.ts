@@ -19,6 +19,8 @@ export interface ManifestEntry {
   path: string;
   role: string;
   mode: string;
+  /** `user:group` where the file is installed, for files that go on a member. */
+  owner?: string;
   sha256: string;
   /** For age-encrypted keys: what they were encrypted from and to. */
   sealed?: SealInfo;
@@ -97,7 +99,14 @@ export function buildManifest(files: readonly OutputFile[], model: ClusterModel,
     etcdGenVersion,
     cluster: model.name,
     members: model.members.map((m) => ({ name: m.name, host: m.host, peerUrl: m.peerUrl, clientUrl: m.clientUrl })),
-    files: files.map((f) => ({ path: f.path, role: f.role, mode: octal(f.mode), sha256: sha256(f.contents), ...(f.sealed ? { sealed: f.sealed } : {}) })),
+    files: files.map((f) => ({
+      path: f.path,
+      role: f.role,
+      mode: octal(f.mode),
+      ...(f.owner ? { owner: f.owner } : {}),
+      sha256: sha256(f.contents),
+      ...(f.sealed ? { sealed: f.sealed } : {}),
+    })),
   };
 }
 

@@ -68,6 +68,28 @@ describe('etcd-gen CLI', () => {
     assert.deepEqual(after, before);
   });
 
+  it('never prints a private key, nor writes one outside a key file, when issuing and reissuing', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    const logs = [runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })];
+    // A changed name list reissues the server certificates, with reasons in the log.
+    writeFileSync(path.join(dir, 'cluster.yaml'), `${minimalCluster}tls: { extraSANs: [lb.lan] }\n`);
+    logs.push(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }));
+    assert.match(logs[1]?.stderr ?? '', /reissued nodes\/etcd1\/server/);
+    const tree = readTree(dir);
+    const keyFiles = [...tree].filter(([file]) => file.endsWith('.key'));
+    assert.ok(keyFiles.length >= 10, 'keys in out/ and in secrets/');
+    const bodies = keyFiles.map(([, f]) => f.contents.split('\n').slice(1, -2).join('\n'));
+    const others: [string, string][] = [
+      ...logs.flatMap((r, i): [string, string][] => [[`build ${i} stdout`, r.stdout], [`build ${i} stderr`, r.stderr]]),
+      ...[...tree].filter(([file]) => !file.endsWith('.key')).map(([file, f]): [string, string] => [file, f.contents]),
+    ];
+    for (const [where, text] of others) {
+      assert.doesNotMatch(text, /PRIVATE KEY/, where);
+      for (const body of bodies) assert.ok(!text.includes(body.slice(0, 40)), `${where} holds key material`);
+    }
+  });
+
   it('answers --help, --version, and a mistyped command with a suggestion and exit 2', () => {
     const help = runCli(['build', '--help']);
     assert.equal(help.status, 0);

@@ -3,11 +3,36 @@
  * etcd.conf files (test/harness/cluster.ts says how), then used and attacked as operators would.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir } from './helpers.js';
-import { sleep, startLoopbackCluster } from './harness/cluster.js';
+import { envValue, sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
+
+/**
+ * An HTTP(S) GET from inside the cluster's network namespace, with node's own client (curl is not
+ * installed everywhere). Gives the status and body, or the error it failed with.
+ */
+function get(cluster: LoopbackCluster, url: string, tls: { cert?: string; key?: string; ca?: string; localAddress?: string } = {}): { status: number; body: string } | { error: string } {
+  const script = `
+const [url, cert, key, ca, localAddress] = process.argv.slice(1);
+const fs = require('node:fs');
+const lib = url.startsWith('https:') ? require('node:https') : require('node:http');
+const opts = { timeout: 5000, localAddress: localAddress || undefined };
+if (cert) Object.assign(opts, { cert: fs.readFileSync(cert), key: fs.readFileSync(key), ca: fs.readFileSync(ca) });
+const req = lib.get(url, opts, (res) => {
+  let body = '';
+  res.on('data', (d) => (body += d));
+  res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body })));
+  res.on('error', (e) => console.log(JSON.stringify({ error: String(e.code || e.message) })));
+});
+req.on('timeout', () => req.destroy(new Error('timeout')));
+req.on('error', (e) => console.log(JSON.stringify({ error: String(e.code || e.message) })));
+`;
+  const r = cluster.ns(process.execPath, ['-e', script, url, tls.cert ?? '', tls.key ?? '', tls.ca ?? '', tls.localAddress ?? ''], { timeout: 15_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { status: number; body: string } | { error: string };
+}
 
 test('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated files', { timeout: 240_000 }, async (t) => {
   const cluster = await startLoopbackCluster(t);
@@ -35,6 +60,44 @@ test('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated files', { t
     // A client hanging up mid-handshake is logged as rejected too ("EOF"); a certificate problem says x509.
     const refused = logs(Infinity).split('\n').filter((line) => line.includes('rejected connection') && /x509|certificate/.test(line));
     assert.deepEqual(refused, []);
+  });
+
+  await t.test('each member serves /health and /metrics over plain HTTP on a loopback address of its own', () => {
+    let leaders = 0;
+    for (const m of cluster.members) {
+      const conf = readFileSync(path.join(out, 'nodes', m, 'root', 'etc', 'etcd', 'etcd.conf'), 'utf8');
+      const metricsUrl = envValue(conf, 'ETCD_LISTEN_METRICS_URLS');
+      assert.match(metricsUrl, /^http:\/\/127\.0\.0\.\d:2381$/);
+      const health = get(cluster, `${metricsUrl}/health`);
+      assert.deepEqual('status' in health && [health.status, JSON.parse(health.body)], [200, { health: 'true' }], `${m}: ${JSON.stringify(health)}`);
+      const metrics = get(cluster, `${metricsUrl}/metrics`);
+      assert.ok('status' in metrics && metrics.status === 200, `${m}: ${JSON.stringify(metrics)}`);
+      assert.match(metrics.body, /^etcd_server_has_leader 1$/m);
+      if (/^etcd_server_is_leader 1$/m.test(metrics.body)) leaders++;
+    }
+    // Three listeners, three members: exactly one of them says it leads.
+    assert.equal(leaders, 1);
+  });
+
+  await t.test('the peer port takes only peer certificates: the admin and kube-apiserver certificates are refused', async () => {
+    const pki = (m: string) => path.join(out, 'nodes', m, 'root', 'etc', 'etcd', 'pki');
+    const ca = path.join(pki('m2'), 'ca.crt');
+    // m1's peer certificate, from m1's address (etcd checks a peer's IP against its certificate).
+    const peer = get(cluster, 'https://127.0.0.2:2380/version', { cert: path.join(pki('m1'), 'peer.crt'), key: path.join(pki('m1'), 'peer.key'), ca, localAddress: '127.0.0.1' });
+    assert.ok('status' in peer && peer.status === 200, `a peer certificate is accepted: ${JSON.stringify(peer)}`);
+    for (const [cert, key] of [
+      [path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'admin', 'pki', 'admin.key')],
+      [path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.crt'), path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.key')],
+    ] as const) {
+      const client = get(cluster, 'https://127.0.0.2:2380/version', { cert, key, ca, localAddress: '127.0.0.1' });
+      assert.ok('error' in client, `${path.basename(cert)} is refused on the peer port: ${JSON.stringify(client)}`);
+      // The same certificate is good on the client port: only the peer port's CN rule refused it.
+      const asClient = get(cluster, 'https://127.0.0.2:2379/version', { cert, key, ca, localAddress: '127.0.0.1' });
+      assert.ok('status' in asClient && asClient.status === 200, `${path.basename(cert)} on the client port: ${JSON.stringify(asClient)}`);
+    }
+    const refusals = readFileSync(path.join(cluster.dir, 'm2.log'), 'utf8').split('\n').filter((l) => l.includes('client certificate authentication failed'));
+    assert.ok(refusals.length >= 2, `m2 logged both refusals:\n${logs()}`);
+    assert.ok(await cluster.waitHealthy(), `the cluster stays healthy\n${logs()}`);
   });
 
   await t.test('a client without a certificate is refused', () => {

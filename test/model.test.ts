@@ -19,7 +19,7 @@ const setting = (m: ReturnType<typeof buildModel>, member: number, env: string):
 describe('model', () => {
   it('resolves defaults once', () => {
     const m = buildModel(base, 'cluster.yaml');
-    assert.deepEqual(m.ports, { client: 2379, peer: 2380 });
+    assert.deepEqual(m.ports, { client: 2379, peer: 2380, metrics: 2381 });
     assert.equal(m.paths.conf, '/etc/etcd/etcd.conf');
     assert.equal(m.paths.pki, '/etc/etcd/pki');
     assert.equal(m.paths.etcdBinary, '/usr/local/bin/etcd');
@@ -49,6 +49,53 @@ describe('model', () => {
     assert.deepEqual(m.members[2]?.listenClientUrls, ['https://0.0.0.0:2379']);
     const loop = buildModel({ ...base, nodes: [{ name: 'a', host: '127.0.0.2' }] }, 'cluster.yaml');
     assert.deepEqual(loop.members[0]?.listenClientUrls, ['https://127.0.0.2:2379'], 'a loopback member adds no second loopback listener');
+  });
+
+  it('serves metrics on loopback: of the member\'s IP family for a member elsewhere, its own address for a member on loopback', () => {
+    const m = buildModel(base, 'cluster.yaml');
+    assert.deepEqual(m.members.map((member) => member.listenMetricsUrl), ['http://127.0.0.1:2381', 'http://[::1]:2381', 'http://127.0.0.1:2381']);
+    const loop = buildModel(
+      { ...base, ports: { metrics: 9000 }, nodes: [{ name: 'a', host: '127.0.0.1' }, { name: 'b', host: '127.0.0.2' }, { name: 'c', host: '::1' }] },
+      'cluster.yaml',
+    );
+    // Three members on one host's loopback must not collide on one metrics address.
+    assert.deepEqual(loop.members.map((member) => member.listenMetricsUrl), ['http://127.0.0.1:9000', 'http://127.0.0.2:9000', 'http://[::1]:9000']);
+    assert.equal(setting(loop, 1, 'ETCD_LISTEN_METRICS_URLS'), 'http://127.0.0.2:9000');
+  });
+
+  it('gives every member file an owner and mode: keys etcd-only, the env file root-only, the data dir etcd-only', () => {
+    const { install } = buildModel(base, 'cluster.yaml');
+    const byPath = new Map([...install.directories, ...install.files].map((f) => [f.path, `${f.user}:${f.group} ${f.modeText}`]));
+    assert.deepEqual(Object.fromEntries(byPath), {
+      '/etc/etcd': 'root:etcd 0750',
+      '/etc/etcd/pki': 'root:etcd 0750',
+      '/var/lib/etcd': 'etcd:etcd 0700',
+      '/etc/etcd/etcd.conf': 'root:root 0600',
+      '/etc/systemd/system/etcd.service': 'root:root 0644',
+      '/etc/etcd/pki/ca.crt': 'root:root 0644',
+      '/etc/etcd/pki/server.crt': 'root:root 0644',
+      '/etc/etcd/pki/peer.crt': 'root:root 0644',
+      '/etc/etcd/pki/server.key': 'etcd:etcd 0600',
+      '/etc/etcd/pki/peer.key': 'etcd:etcd 0600',
+    });
+    for (const f of install.files) assert.equal(f.role === 'private-key', f.mode === 0o600 && f.user === 'etcd', f.path);
+    // The deploy steps' groups cover every file once, with its own owner and mode.
+    const grouped = install.fileGroups.flatMap((g) => g.paths.map((p) => `${p} ${g.user}:${g.group} ${g.modeText}`)).sort();
+    assert.deepEqual(grouped, install.files.map((f) => `${f.path} ${f.user}:${f.group} ${f.modeText}`).sort());
+  });
+
+  it('escapes control characters that bypassed validation, so no value can start a line of its own', () => {
+    const hostile = buildModel({ ...base, name: 'x\ntouch /tmp/p', nodes: [{ name: 'a\rb', host: 'h\u0000.lan' }] }, 'c\n.yaml');
+    assert.equal(hostile.name, 'x\\u000atouch /tmp/p');
+    assert.doesNotMatch(hostile.notice, /[\n\r\u0000]/);
+    assert.equal(hostile.members[0]?.etcdctlFunction, 'etcdctl_a_u000db');
+    assert.equal(hostile.admin.pkiVar, '_etcd_gen_pki_x_u000atouch__tmp_p');
+    assert.equal(buildModel(base, 'cluster.yaml').admin.pkiVar, '_etcd_gen_pki_k8s1');
+  });
+
+  it('writes IPv6 extra SANs canonically, so IPv4-mapped forms reach the certificate encoder as it reads them', () => {
+    const m = buildModel({ ...base, tls: { extraSANs: ['::ffff:10.0.0.1', '0:0:0:0:0:0:10.0.0.2', 'FD00:0::1', 'lb.lan', '10.0.0.3'] } }, 'c.yaml');
+    assert.deepEqual(m.tls.extraSANs, ['::ffff:a00:1', '::a00:2', 'fd00::1', 'lb.lan', '10.0.0.3']);
   });
 
   it('derives the same token for the same cluster name, and different ones for different names', () => {

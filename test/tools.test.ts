@@ -10,14 +10,14 @@ import { build, type BuildResult } from '../src/build.js';
 import type { KeyType } from '../src/config.js';
 import { needTools, run, tempDir } from './helpers.js';
 
-const cluster = (key: KeyType, bin = '/usr/local/bin'): string => `name: tools
+const cluster = (key: KeyType, bin = '/usr/local/bin', data = '/var/lib/etcd'): string => `name: tools
 etcd: { version: "3.5.13" }
 nodes:
   - { name: etcd1, host: etcd1.k8s.lan, ip: 10.0.0.11 }
   - { name: etcd2, host: "fd00::12" }
   - { name: etcd3, host: 10.0.0.13 }
 tls: { key: ${key}, extraSANs: [lb.k8s.lan, 10.0.0.100] }
-paths: { bin: ${bin} }
+paths: { bin: ${bin}, data: ${data} }
 `;
 
 async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
@@ -109,13 +109,41 @@ describe('shellcheck', () => {
 });
 
 describe('systemd-analyze', () => {
-  it('verifies the unit with no warning', async (t) => {
-    if (!needTools(t, ['systemd-analyze', 'etcd'])) return;
-    const etcdDir = path.dirname(run('sh', ['-c', 'command -v etcd']).stdout.trim());
-    const { out } = await buildInto(t, cluster('ecdsa-p256', etcdDir));
-    const unit = path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'systemd', 'system', 'etcd.service');
-    const r = run('systemd-analyze', ['verify', unit]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr.trim(), '', 'no warnings');
+  // The data dir under /var/lib is a StateDirectory=; elsewhere it is a ReadWritePaths= entry.
+  for (const data of ['/var/lib/etcd', '/srv/etcd/data']) {
+    it(`verifies the unit with no warning, data dir ${data}`, async (t) => {
+      if (!needTools(t, ['systemd-analyze', 'etcd'])) return;
+      const etcdDir = path.dirname(run('sh', ['-c', 'command -v etcd']).stdout.trim());
+      const { out } = await buildInto(t, cluster('ecdsa-p256', etcdDir, data));
+      const unit = path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'systemd', 'system', 'etcd.service');
+      const r = run('systemd-analyze', ['verify', unit]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr.trim(), '', 'no warnings');
+    });
+
+    it(`rates the unit's sandbox at an exposure of 2.0 or lower, data dir ${data}`, async (t) => {
+      if (!needTools(t, ['systemd-analyze'])) return;
+      const { out } = await buildInto(t, cluster('ecdsa-p256', '/usr/local/bin', data));
+      const unit = path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'systemd', 'system', 'etcd.service');
+      const r = run('systemd-analyze', ['security', '--offline=true', '--no-pager', unit]);
+      assert.equal(r.status, 0, r.stderr);
+      const exposure = /Overall exposure level for etcd\.service: (\d+\.\d)/.exec(r.stdout)?.[1];
+      assert.ok(exposure, r.stdout);
+      assert.ok(Number(exposure) <= 2.0, `exposure ${exposure} > 2.0:\n${r.stdout.split('\n').filter((l) => l.startsWith('✗')).join('\n')}`);
+      // What the rating rests on: no root, no capabilities, a read-only system, a syscall allow list.
+      for (const check of ['User=/DynamicUser=', 'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'ProtectSystem=', 'SystemCallFilter=~@privileged', 'PrivateTmp=', 'UMask=']) {
+        assert.match(r.stdout, new RegExp(`^✓ ${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s`, 'm'), check);
+      }
+    });
+  }
+
+  it("rates Debian's own etcd unit far worse, so the rating can tell them apart", (t) => {
+    if (!needTools(t, ['systemd-analyze'])) return;
+    const dir = tempDir(t);
+    const unit = path.join(dir, 'etcd.service');
+    writeFileSync(unit, '[Unit]\nDescription=etcd\n\n[Service]\nType=notify\nUser=etcd\nExecStart=/usr/bin/etcd\nRestart=on-abnormal\nLimitNOFILE=65536\n\n[Install]\nWantedBy=multi-user.target\n');
+    const r = run('systemd-analyze', ['security', '--offline=true', '--no-pager', unit]);
+    const exposure = Number(/Overall exposure level for etcd\.service: (\d+\.\d)/.exec(r.stdout)?.[1]);
+    assert.ok(exposure > 9, `Debian's unit scores ${exposure}`);
   });
 });

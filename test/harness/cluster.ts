@@ -3,7 +3,9 @@
  *
  * Each member runs what its unit says (ExecStart, with the EnvironmentFile loaded) in its own mount
  * namespace, where its root/ overlay is bind-mounted at the real paths: deploying is copying root/ to /,
- * and this is that, without touching the host. All members share one private network namespace, so a
+ * and this is that, without touching the host. The copy starts with the modes a git checkout leaves;
+ * the generated README's deploy commands set owners and modes (test/harness/deploy.ts), with the
+ * member's own uid as the `etcd` user. All members share one private network namespace, so a
  * test never touches the host's ports or routes. In it, each member runs as its own non-root user with a
  * routing rule that makes its connections leave from its own address, as they would from separate
  * hosts: etcd checks a peer's certificate names against the address a connection comes from, and on one
@@ -11,10 +13,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { needTools, run, runCli, tempDir } from '../helpers.js';
+import { checkoutModes, runInstallCommands } from './deploy.js';
 
 export interface LoopbackCluster {
   dir: string;
@@ -31,6 +34,10 @@ export interface LoopbackCluster {
   start(member: string, options?: { wipe?: boolean }): void;
   /** SIGKILLs a member and waits for it to be gone. */
   kill(member: string): Promise<void>;
+  /** SIGTERMs a member (etcd shuts down cleanly) and waits for it to be gone. */
+  stop(member: string): Promise<void>;
+  /** The uid a member runs as (its `etcd` user). */
+  uid(member: string): number;
   dataDir(member: string): string;
   /** Polls `etcdctl_cluster endpoint health` until it passes or the time is up. */
   waitHealthy(timeoutMs?: number): Promise<boolean>;
@@ -58,7 +65,13 @@ export function envValue(conf: string, name: string): string {
  */
 export async function startLoopbackCluster(
   t: TestContext,
-  options: { name?: string; members?: string[]; extraYaml?: string } = {},
+  options: {
+    name?: string;
+    members?: string[];
+    extraYaml?: string;
+    /** Words put before a member's ExecStart, run as the member's user (e.g. a tracer). */
+    execPrefix?: (member: string) => string;
+  } = {},
 ): Promise<LoopbackCluster | null> {
   if (!needTools(t, ['etcd', 'etcdctl', 'ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'], { root: true })) return null;
   const members = options.members ?? ['m1', 'm2', 'm3'];
@@ -112,35 +125,42 @@ export async function startLoopbackCluster(
     const etcDir = path.dirname(environmentFile);
     const memberDataDir = envValue(conf, 'ETCD_DATA_DIR');
     const uid = uidOf(i);
-    // The member's copy of its overlay and its data dir, owned by its user as a deploy would set them.
+    // The member's copy of its overlay, with the modes a git checkout leaves, and its data dir. The
+    // README's deploy commands then set owners and modes, with this member's uid as the etcd user.
     const root = path.join(dir, `root-${member}`);
     rmSync(root, { recursive: true, force: true });
     cpSync(overlay, root, { recursive: true });
-    run('chown', ['-R', `${uid}:${uid}`, root]);
+    checkoutModes(root);
     const data = dataDir(member);
     if (o.wipe) rmSync(data, { recursive: true, force: true });
-    mkdirSync(data, { recursive: true, mode: 0o700 });
-    chownSync(data, uid, uid);
-    // Mount points must exist on the host; they stay empty there.
-    mkdirSync(etcDir, { recursive: true });
-    mkdirSync(memberDataDir, { recursive: true });
+    mkdirSync(data, { recursive: true });
+    const binds: [string, string][] = [
+      [path.join(root, etcDir.slice(1)), etcDir],
+      [path.join(root, 'etc', 'systemd', 'system'), '/etc/systemd/system'],
+      [data, memberDataDir],
+    ];
+    const readme = readFileSync(path.join(out, 'README.md'), 'utf8');
+    const installed = runInstallCommands(readme, binds, uid, mkdtempSync(path.join(dir, 'install-')));
+    assert.equal(installed.status, 0, `the README's deploy commands for ${member}: ${installed.stderr}`);
     const log = openSync(logFile(member), 'a');
     const script = 'mount --bind "$1" "$2" && mount --bind "$3" "$4" && set -a && . "$5" && set +a && exec setpriv --reuid="$6" --regid="$6" --clear-groups -- $7';
     const child = spawn(
       'ip',
-      ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', path.join(root, etcDir.slice(1)), etcDir, data, memberDataDir, environmentFile, String(uid), execStart],
+      ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', path.join(root, etcDir.slice(1)), etcDir, data, memberDataDir, environmentFile, String(uid), `${options.execPrefix?.(member) ?? ''} ${execStart}`],
       { stdio: ['ignore', log, log] },
     );
     children.set(member, child);
   };
 
-  const kill: LoopbackCluster['kill'] = async (member) => {
+  const signal = async (member: string, sig: 'KILL' | 'TERM'): Promise<void> => {
     const i = members.indexOf(member);
-    children.get(member)?.kill('SIGKILL');
+    if (sig === 'KILL') children.get(member)?.kill('SIGKILL');
+    run('pkill', [`-${sig}`, '-u', String(uidOf(i)), ...(sig === 'TERM' ? ['-x', 'etcd'] : [])]);
+    for (let n = 0; n < 100 && run('pgrep', ['-u', String(uidOf(i))]).status === 0; n++) await sleep(100);
     children.delete(member);
-    run('pkill', ['-KILL', '-u', String(uidOf(i))]);
-    for (let n = 0; n < 50 && run('pgrep', ['-u', String(uidOf(i))]).status === 0; n++) await sleep(100);
   };
+  const kill: LoopbackCluster['kill'] = (member) => signal(member, 'KILL');
+  const stop: LoopbackCluster['stop'] = (member) => signal(member, 'TERM');
 
   const aliases = path.join(out, 'admin', 'aliases.sh');
   const etcdctl: LoopbackCluster['etcdctl'] = (fn, args, cwd = '/') => ns('bash', ['-c', `. ${aliases} && ${fn} ${args}`], { cwd, timeout: 30_000 });
@@ -156,7 +176,8 @@ export async function startLoopbackCluster(
   };
 
   for (const m of members) start(m);
-  const cluster: LoopbackCluster = { dir, out, version, members, ns, etcdctl, start, kill, dataDir, waitHealthy, logs };
+  const uid = (member: string): number => uidOf(members.indexOf(member));
+  const cluster: LoopbackCluster = { dir, out, version, members, ns, etcdctl, start, kill, stop, uid, dataDir, waitHealthy, logs };
   assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
   return cluster;
 }
