@@ -29,6 +29,13 @@ export function maskTree(tree: Map<string, TreeFile>): Map<string, TreeFile> {
   return masked;
 }
 
+/**
+ * A generated .gitignore would act on the golden tree itself (and hide its masked key files from git),
+ * so the golden tree keeps it as `_.gitignore`.
+ */
+const toGolden = (file: string): string => file.replace(/(^|\/)\.gitignore$/, '$1_.gitignore');
+const fromGolden = (file: string): string => file.replace(/(^|\/)_\.gitignore$/, '$1.gitignore');
+
 function readGolden(dir: string): Map<string, TreeFile> {
   const tree = new Map<string, TreeFile>();
   const modes = new Map(
@@ -40,15 +47,15 @@ function readGolden(dir: string): Map<string, TreeFile> {
         return [file ?? '', parseInt(mode ?? '0', 8)] as const;
       }),
   );
-  for (const [file, f] of readTree(dir)) tree.set(file, { contents: f.contents, mode: modes.get(file) ?? -1 });
-  return tree;
+  for (const [file, f] of readTree(dir)) tree.set(fromGolden(file), { contents: f.contents, mode: modes.get(fromGolden(file)) ?? -1 });
+  return new Map([...tree].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function writeGolden(dir: string, tree: Map<string, TreeFile>): void {
   rmSync(dir, { recursive: true, force: true });
   for (const [file, f] of tree) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), f.contents);
+    mkdirSync(path.dirname(path.join(dir, toGolden(file))), { recursive: true });
+    writeFileSync(path.join(dir, toGolden(file)), f.contents);
   }
   writeFileSync(`${dir}.modes`, [...tree].map(([file, f]) => `0${f.mode.toString(8)} ${file}`).join('\n') + '\n');
 }
