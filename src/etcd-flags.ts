@@ -69,6 +69,19 @@ export function hasTlsMinVersion(r: EtcdRelease): boolean {
   return r.patch >= TLS_MIN_VERSION_SINCE[r.minor];
 }
 
+/** Whether the release ships etcdutl, which takes over offline snapshot work from etcdctl (3.5 and later). */
+export function hasEtcdutl(r: EtcdRelease): boolean {
+  return r.minor >= 5;
+}
+
+/** First 3.5 patch release whose snapshot restore has --bump-revision and --mark-compacted. */
+const RESTORE_REVISION_BUMP_SINCE_35 = 10;
+
+/** Whether snapshot restore can bump the revision and mark it compacted (3.5.10 and later, all of 3.6). */
+export function hasRestoreRevisionBump(r: EtcdRelease): boolean {
+  return r.minor === 6 || (r.minor === 5 && r.patch >= RESTORE_REVISION_BUMP_SINCE_35);
+}
+
 /** Whether the release can check the hashes of compacted revisions (3.5.5 and later). */
 export function hasCompactHashCheck(r: EtcdRelease): boolean {
   return r.minor === 6 || (r.minor === 5 && r.patch >= COMPACT_HASH_CHECK_SINCE_35);

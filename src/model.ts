@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig, type KeyType, type KubeadmApiVersion } from './config.js';
-import { hasCompactHashCheck, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
+import { hasCompactHashCheck, hasEtcdutl, hasRestoreRevisionBump, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
 import { peerCommonName } from './pki/profiles.js';
 import { shellName } from './shell.js';
 import { canonicalIp, ipFamily } from './validate.js';
@@ -58,6 +58,11 @@ export interface ClusterModel {
     pki: string;
     etcdBinary: string;
     unit: string;
+    /**
+     * An optional second EnvironmentFile of the unit, on tmpfs: the runbooks write it while a member
+     * joins a running cluster (initial-cluster-state=existing) and remove it once it has joined.
+     */
+    joinEnv: string;
     /** The data dir relative to /var/lib, for systemd's StateDirectory=; null when it is elsewhere. */
     stateDirectory: string | null;
   };
@@ -65,6 +70,8 @@ export interface ClusterModel {
   install: MemberInstall;
   /** What admin/aliases.sh and admin/etcdctl.env need. */
   admin: { endpoints: string; pkiVar: string };
+  /** What the runbooks in runbooks/ need beyond the rest of the model. */
+  runbooks: RunbookModel;
   /** For the README's summary; the settings themselves are in each member's settings. */
   security: { peerCommonName: string; compactHashCheck: boolean };
   members: MemberModel[];
@@ -78,8 +85,23 @@ export interface ClusterModel {
   age: { recipients: string[]; encryptSecrets: boolean } | null;
 }
 
+/** Facts of the target etcd release and of the members' files that the runbooks act on. */
+export interface RunbookModel {
+  /** The systemd unit the runbooks stop and start on a member. */
+  unit: string;
+  /** What checks a snapshot file and restores one: etcdctl in 3.4, etcdutl from 3.5. */
+  snapshotTool: 'etcdctl' | 'etcdutl';
+  /** Whether restore bumps the revision and marks it compacted, so Kubernetes' watches and caches never go back in time. */
+  restoreBumpsRevision: boolean;
+  /** How far a restore moves the revision forward: more than any cluster writes between snapshot and restore. */
+  revisionBump: number;
+  /** The member's certificate files, as rotate-certs.sh installs them. */
+  pkiFiles: { name: string; owner: string; mode: string }[];
+}
+
 export type FileRole =
   | 'readme'
+  | 'runbook'
   | 'member-config'
   | 'member-unit'
   | 'certificate'
@@ -124,6 +146,9 @@ export interface MemberInstall {
 
 export const UNIT_PATH = '/etc/systemd/system/etcd.service';
 export const ETCD_USER = 'etcd';
+export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
+/** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
+export const RESTORE_REVISION_BUMP = 1_000_000_000;
 
 function ownership(user: string, group: string, mode: number): Ownership {
   return { user, group, mode, modeText: `0${mode.toString(8)}` };
@@ -214,6 +239,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     pki: path.posix.join(base.etc, 'pki'),
     etcdBinary: path.posix.join(base.bin, 'etcd'),
     unit: UNIT_PATH,
+    joinEnv: JOIN_ENV_PATH,
     stateDirectory: base.data.startsWith('/var/lib/') ? base.data.slice('/var/lib/'.length) : null,
   };
   const k8s = { ...DEFAULTS.kubernetes, ...config.kubernetes };
@@ -273,6 +299,16 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   });
 
   const quorum = Math.floor(members.length / 2) + 1;
+  const install = memberInstall(paths);
+  const runbooks: RunbookModel = {
+    unit: path.posix.basename(UNIT_PATH, '.service'),
+    snapshotTool: hasEtcdutl(etcd) ? 'etcdutl' : 'etcdctl',
+    restoreBumpsRevision: hasRestoreRevisionBump(etcd),
+    revisionBump: RESTORE_REVISION_BUMP,
+    pkiFiles: install.files
+      .filter((f) => path.posix.dirname(f.path) === paths.pki)
+      .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
+  };
   return {
     name: config.name,
     token,
@@ -282,7 +318,8 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     ports,
     tls,
     paths,
-    install: memberInstall(paths),
+    install,
+    runbooks,
     admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
     security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,

@@ -81,6 +81,19 @@ export function loadTemplates(): Map<string, Renderer> {
   }));
 }
 
+/** The runbooks in out/runbooks/: lib.sh holds what they share and is sourced, never run. */
+export const RUNBOOKS = [
+  'lib.sh',
+  'health.sh',
+  'snapshot.sh',
+  'restore.sh',
+  'defrag.sh',
+  'add-member.sh',
+  'replace-member.sh',
+  'remove-member.sh',
+  'rotate-certs.sh',
+] as const;
+
 function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {
   const p = pairs.get(id);
   if (!p) throw new Error(`no certificate ${id}`);
@@ -145,6 +158,11 @@ export function renderOutput(
   trust('admin/pki/ca.crt');
   cert('admin/pki/admin.crt', ADMIN_ID);
   key('admin/pki/admin.key', ADMIN_ID);
+
+  for (const runbook of RUNBOOKS) {
+    const executable = runbook !== 'lib.sh';
+    text(`runbooks/${runbook}`, render(`runbooks/${runbook}.hbs`, model), 'runbook', executable ? 0o755 : 0o644);
+  }
 
   text('kubernetes/external-etcd.yaml', render('external-etcd.yaml.hbs', model), 'kubeadm-config');
   trust('kubernetes/pki/ca.crt');
