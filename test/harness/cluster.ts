@@ -10,14 +10,22 @@
  * routing rule that makes its connections leave from its own address, as they would from separate
  * hosts: etcd checks a peer's certificate names against the address a connection comes from, and on one
  * shared loopback every connection would otherwise come from 127.0.0.1.
+ *
+ * A member is reached the way the runbooks reach one: through a "remote" command that takes the member's
+ * host and one shell command, as ssh does (test/harness/member-shell.sh stands in for ssh; it runs the
+ * command as root in the member's mount namespace), and `systemctl` there is
+ * test/harness/systemctl.sh, which starts the unit's ExecStart as its User with its EnvironmentFiles.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { needTools, run, runCli, tempDir } from '../helpers.js';
-import { checkoutModes, runInstallCommands } from './deploy.js';
+import { needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
+import { checkoutModes, etcUsersWith, runInstallCommands } from './deploy.js';
+
+/** The stand-ins for ssh and systemctl, in the source tree (tests run from dist/). */
+const harnessSources = path.join(repoRoot, 'test', 'harness');
 
 export interface LoopbackCluster {
   dir: string;
@@ -26,12 +34,20 @@ export interface LoopbackCluster {
   /** etcd's version, as `etcd --version` says it. */
   version: string;
   members: string[];
+  /** The cluster.yaml etcd-gen built the output from. */
+  configFile: string;
   /** Runs a command as root inside the cluster's network namespace. */
   ns(cmd: string, args: string[], options?: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string>;
   /** Runs one of admin/aliases.sh's functions (etcdctl_cluster, etcdctl_<member>) with arguments. */
   etcdctl(fn: string, args: string, cwd?: string): SpawnSyncReturns<string>;
-  /** Starts a member from its current overlay in out/ (copied again each time), optionally with a wiped data dir. */
+  /** Copies a member's overlay from out/ to its host (with the modes git leaves) and runs the README's deploy commands. */
+  deploy(member: string): void;
+  /** Deploys a member, optionally wipes its data dir, and starts it with `systemctl start` on its host. */
   start(member: string, options?: { wipe?: boolean }): void;
+  /** A runbook from out/runbooks/, run as an operator would from the admin side, reaching members through member-shell.sh. */
+  runbook(name: string, args?: string[], options?: { timeout?: number }): SpawnSyncReturns<string>;
+  /** The address of a member or spare, 127.0.0.<n>. */
+  host(member: string): string;
   /** SIGKILLs a member and waits for it to be gone. */
   kill(member: string): Promise<void>;
   /** SIGTERMs a member (etcd shuts down cleanly) and waits for it to be gone. */
@@ -47,10 +63,10 @@ export interface LoopbackCluster {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function unitValue(text: string, key: string): string {
-  const line = text.split('\n').find((l) => l.startsWith(`${key}=`));
-  assert.ok(line, `the unit has ${key}=`);
-  return line.slice(key.length + 1);
+function unitValues(text: string, key: string): string[] {
+  const values = text.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
+  assert.ok(values.length > 0, `the unit has ${key}=`);
+  return values;
 }
 
 export function envValue(conf: string, name: string): string {
@@ -71,10 +87,13 @@ export async function startLoopbackCluster(
     extraYaml?: string;
     /** Words put before a member's ExecStart, run as the member's user (e.g. a tracer). */
     execPrefix?: (member: string) => string;
+    /** Hosts ready for members that cluster.yaml does not have yet (addresses after the members'). */
+    spares?: string[];
   } = {},
 ): Promise<LoopbackCluster | null> {
   if (!needTools(t, ['etcd', 'etcdctl', 'ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'], { root: true })) return null;
   const members = options.members ?? ['m1', 'm2', 'm3'];
+  const hosts = [...members, ...(options.spares ?? [])];
   const version = /etcd Version: (\d+\.\d+\.\d+)/.exec(run('etcd', ['--version']).stdout)?.[1];
   assert.ok(version, 'etcd --version names its version');
   const etcdBin = path.dirname(run('sh', ['-c', 'command -v etcd']).stdout.trim());
@@ -84,8 +103,9 @@ export async function startLoopbackCluster(
 
   const dir = tempDir(t, 'etcd-gen-cluster-');
   chmodSync(dir, 0o755);
+  const configFile = path.join(dir, 'cluster.yaml');
   writeFileSync(
-    path.join(dir, 'cluster.yaml'),
+    configFile,
     `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
   );
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
@@ -95,10 +115,8 @@ export async function startLoopbackCluster(
   const netns = `etcd-gen-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   assert.equal(run('ip', ['netns', 'add', netns]).status, 0, 'ip netns add');
   const ns: LoopbackCluster['ns'] = (cmd, args, o = {}) => run('ip', ['netns', 'exec', netns, cmd, ...args], o);
-  const children = new Map<string, ChildProcess>();
   t.after(async () => {
-    for (const child of children.values()) child.kill('SIGKILL');
-    for (let i = 0; i < members.length; i++) run('pkill', ['-KILL', '-u', String(uidOf(i))]);
+    for (let i = 0; i < hosts.length; i++) run('pkill', ['-KILL', '-u', String(uidOf(i))]);
     await sleep(200);
     run('ip', ['netns', 'del', netns]);
   });
@@ -106,66 +124,93 @@ export async function startLoopbackCluster(
     'ip link set lo up',
     'ip rule add pref 100 lookup local',
     'ip rule del pref 0 lookup local',
-    ...members.map((_, i) => `ip route add local 127.0.0.0/8 dev lo src 127.0.0.${i + 1} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
+    ...hosts.map((_, i) => `ip route add local 127.0.0.0/8 dev lo src 127.0.0.${i + 1} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
   ];
   const routed = ns('sh', ['-ec', setup.join('\n')]);
   assert.equal(routed.status, 0, routed.stderr);
 
-  const dataDir = (member: string) => path.join(dir, `data-${member}`);
+  const index = (member: string): number => {
+    const i = hosts.indexOf(member);
+    assert.ok(i >= 0, `no member ${member}`);
+    return i;
+  };
+  const host = (member: string): string => `127.0.0.${index(member) + 1}`;
   const logFile = (member: string) => path.join(dir, `${member}.log`);
 
-  const start: LoopbackCluster['start'] = (member, o = {}) => {
-    const i = members.indexOf(member);
-    assert.ok(i >= 0, `no member ${member}`);
-    const overlay = path.join(out, 'nodes', member, 'root');
-    const unitText = readFileSync(path.join(overlay, 'etc', 'systemd', 'system', 'etcd.service'), 'utf8');
-    const execStart = unitValue(unitText, 'ExecStart');
-    const environmentFile = unitValue(unitText, 'EnvironmentFile');
-    const conf = readFileSync(path.join(overlay, environmentFile.slice(1)), 'utf8');
-    const etcDir = path.dirname(environmentFile);
-    const memberDataDir = envValue(conf, 'ETCD_DATA_DIR');
-    const uid = uidOf(i);
-    // The member's copy of its overlay, with the modes a git checkout leaves, and its data dir. The
-    // README's deploy commands then set owners and modes, with this member's uid as the etcd user.
-    const root = path.join(dir, `root-${member}`);
-    rmSync(root, { recursive: true, force: true });
-    cpSync(overlay, root, { recursive: true });
-    checkoutModes(root);
-    const data = dataDir(member);
-    if (o.wipe) rmSync(data, { recursive: true, force: true });
-    mkdirSync(data, { recursive: true });
-    const binds: [string, string][] = [
-      [path.join(root, etcDir.slice(1)), etcDir],
-      [path.join(root, 'etc', 'systemd', 'system'), '/etc/systemd/system'],
-      [data, memberDataDir],
-    ];
+  // Where a member's paths are on the test machine: its overlay copy, the parent of its data dir (so
+  // runbooks can set data aside beside it) and its /run/etcd-gen. Read from the first member's files:
+  // every member has the same paths.
+  const overlayOf = (member: string) => path.join(out, 'nodes', member, 'root');
+  const unitText = readFileSync(path.join(overlayOf(members[0] ?? ''), 'etc', 'systemd', 'system', 'etcd.service'), 'utf8');
+  const environmentFiles = unitValues(unitText, 'EnvironmentFile');
+  const environmentFile = environmentFiles[0] ?? '';
+  const joinEnvDir = path.dirname((environmentFiles[1] ?? '').replace(/^-/, ''));
+  assert.ok(joinEnvDir.startsWith('/run/'), 'the unit has an optional EnvironmentFile on /run');
+  const etcDir = path.dirname(environmentFile);
+  const memberDataDir = envValue(readFileSync(path.join(overlayOf(members[0] ?? ''), environmentFile.slice(1)), 'utf8'), 'ETCD_DATA_DIR');
+  const dataParent = path.dirname(memberDataDir);
+  const rootOf = (member: string) => path.join(dir, `root-${member}`);
+  const varOf = (member: string) => path.join(dir, `var-${member}`);
+  const runOf = (member: string) => path.join(dir, `run-${member}`);
+  const dataDir = (member: string) => path.join(varOf(member), path.basename(memberDataDir));
+  const binds = (member: string): [string, string][] => [
+    [path.join(rootOf(member), etcDir.slice(1)), etcDir],
+    [path.join(rootOf(member), 'etc', 'systemd', 'system'), '/etc/systemd/system'],
+    [varOf(member), dataParent],
+    [runOf(member), joinEnvDir],
+  ];
+
+  // member-shell.sh's table: host, name, uid, log, passwd and group files, then the bind mounts.
+  const table = hosts.map((member, i) => {
+    for (const d of [rootOf(member), varOf(member), runOf(member)]) mkdirSync(d, { recursive: true });
+    const users = etcUsersWith(uidOf(i), mkdtempSync(path.join(dir, `users-${member}-`)));
+    return [host(member), member, String(uidOf(i)), logFile(member), users.passwd, users.group, ...binds(member).flat()].join('\t');
+  });
+  const tableFile = path.join(dir, 'members.tsv');
+  writeFileSync(tableFile, `${table.join('\n')}\n`);
+  const memberShell = path.join(dir, 'member-shell');
+  writeFileSync(memberShell, `#!/bin/sh\nexec bash ${path.join(harnessSources, 'member-shell.sh')} ${tableFile} ${path.join(harnessSources, 'systemctl.sh')} "$@"\n`, { mode: 0o755 });
+
+  const onMember = (member: string, command: string, env: NodeJS.ProcessEnv = {}) => ns(memberShell, [host(member), command], { env, timeout: 60_000 });
+
+  const deploy: LoopbackCluster['deploy'] = (member) => {
+    const i = index(member);
+    // The member's copy of its overlay, with the modes a git checkout leaves. The README's deploy
+    // commands then set owners and modes, with this member's uid as the etcd user.
+    rmSync(rootOf(member), { recursive: true, force: true });
+    cpSync(overlayOf(member), rootOf(member), { recursive: true });
+    checkoutModes(rootOf(member));
     const readme = readFileSync(path.join(out, 'README.md'), 'utf8');
-    const installed = runInstallCommands(readme, binds, uid, mkdtempSync(path.join(dir, 'install-')));
+    const installed = runInstallCommands(readme, binds(member), uidOf(i), mkdtempSync(path.join(dir, 'install-')));
     assert.equal(installed.status, 0, `the README's deploy commands for ${member}: ${installed.stderr}`);
-    const log = openSync(logFile(member), 'a');
-    const script = 'mount --bind "$1" "$2" && mount --bind "$3" "$4" && set -a && . "$5" && set +a && exec setpriv --reuid="$6" --regid="$6" --clear-groups -- $7';
-    const child = spawn(
-      'ip',
-      ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', path.join(root, etcDir.slice(1)), etcDir, data, memberDataDir, environmentFile, String(uid), `${options.execPrefix?.(member) ?? ''} ${execStart}`],
-      { stdio: ['ignore', log, log] },
-    );
-    children.set(member, child);
+  };
+
+  const start: LoopbackCluster['start'] = (member, o = {}) => {
+    deploy(member);
+    if (o.wipe) rmSync(dataDir(member), { recursive: true, force: true });
+    mkdirSync(dataDir(member), { recursive: true });
+    const started = onMember(member, 'systemctl start --no-block etcd', { ETCD_GEN_TEST_EXEC_PREFIX: options.execPrefix?.(member) ?? '' });
+    assert.equal(started.status, 0, `systemctl start on ${member}: ${started.stderr}`);
   };
 
   const signal = async (member: string, sig: 'KILL' | 'TERM'): Promise<void> => {
-    const i = members.indexOf(member);
-    if (sig === 'KILL') children.get(member)?.kill('SIGKILL');
-    run('pkill', [`-${sig}`, '-u', String(uidOf(i)), ...(sig === 'TERM' ? ['-x', 'etcd'] : [])]);
-    for (let n = 0; n < 100 && run('pgrep', ['-u', String(uidOf(i))]).status === 0; n++) await sleep(100);
-    children.delete(member);
+    const uid = String(uidOf(index(member)));
+    run('pkill', [`-${sig}`, '-u', uid, ...(sig === 'TERM' ? ['-x', 'etcd'] : [])]);
+    for (let n = 0; n < 100 && run('pgrep', ['-u', uid]).status === 0; n++) await sleep(100);
   };
   const kill: LoopbackCluster['kill'] = (member) => signal(member, 'KILL');
   const stop: LoopbackCluster['stop'] = (member) => signal(member, 'TERM');
 
+  const runbook: LoopbackCluster['runbook'] = (name, args = [], o = {}) =>
+    ns('bash', [path.join(out, 'runbooks', name), ...args], { cwd: dir, timeout: o.timeout ?? 180_000, env: { ETCD_GEN_REMOTE: memberShell, ETCD_GEN_WAIT: '60' } });
+
   const aliases = path.join(out, 'admin', 'aliases.sh');
   const etcdctl: LoopbackCluster['etcdctl'] = (fn, args, cwd = '/') => ns('bash', ['-c', `. ${aliases} && ${fn} ${args}`], { cwd, timeout: 30_000 });
   const logs: LoopbackCluster['logs'] = (tail = 15) =>
-    members.map((m) => `--- ${m}\n${readFileSync(logFile(m), 'utf8').split('\n').slice(-tail).join('\n')}`).join('\n');
+    hosts
+      .filter((m) => existsSync(logFile(m)))
+      .map((m) => `--- ${m}\n${readFileSync(logFile(m), 'utf8').split('\n').slice(-tail).join('\n')}`)
+      .join('\n');
   const waitHealthy: LoopbackCluster['waitHealthy'] = async (timeoutMs = 30_000) => {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
@@ -176,8 +221,8 @@ export async function startLoopbackCluster(
   };
 
   for (const m of members) start(m);
-  const uid = (member: string): number => uidOf(members.indexOf(member));
-  const cluster: LoopbackCluster = { dir, out, version, members, ns, etcdctl, start, kill, stop, uid, dataDir, waitHealthy, logs };
+  const uid = (member: string): number => uidOf(index(member));
+  const cluster: LoopbackCluster = { dir, out, version, members, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
   assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
   return cluster;
 }

@@ -32,7 +32,8 @@ export function checkoutModes(dir: string): void {
  * the member's user `etcd` had the given uid and gid. Mount points are created on the host if missing
  * (empty directories at the member's paths).
  */
-export function runInstallCommands(readme: string, binds: [string, string][], uid: number, scratch: string): SpawnSyncReturns<string> {
+/** Copies of /etc/passwd and /etc/group in `scratch` that name an `etcd` user and group with this uid. */
+export function etcUsersWith(uid: number, scratch: string): { passwd: string; group: string } {
   const withEtcd = (file: string, line: string): string => {
     const host = readFileSync(file, 'utf8')
       .split('\n')
@@ -41,8 +42,14 @@ export function runInstallCommands(readme: string, binds: [string, string][], ui
     writeFileSync(out, [...host, line, ''].join('\n'));
     return out;
   };
-  const passwd = withEtcd('/etc/passwd', `etcd:x:${uid}:${uid}::/var/lib/etcd:/usr/sbin/nologin`);
-  const group = withEtcd('/etc/group', `etcd:x:${uid}:`);
+  return {
+    passwd: withEtcd('/etc/passwd', `etcd:x:${uid}:${uid}::/var/lib/etcd:/usr/sbin/nologin`),
+    group: withEtcd('/etc/group', `etcd:x:${uid}:`),
+  };
+}
+
+export function runInstallCommands(readme: string, binds: [string, string][], uid: number, scratch: string): SpawnSyncReturns<string> {
+  const { passwd, group } = etcUsersWith(uid, scratch);
   const mounts = [
     `mount --bind "${passwd}" /etc/passwd`,
     `mount --bind "${group}" /etc/group`,

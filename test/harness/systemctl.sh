@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Test stand-in for systemctl on a member (see member-shell.sh), for etcd's unit only: start runs the
+# unit's ExecStart as its User, with its EnvironmentFiles read in order (a leading '-' makes one
+# optional), as systemd does, but without the sandbox, in the background with its output in
+# $ETCD_GEN_TEST_LOG. $ETCD_GEN_TEST_EXEC_PREFIX goes before ExecStart (a tracer).
+set -euo pipefail
+unit_file=/etc/systemd/system/etcd.service
+words=() now=false
+for a in "$@"; do
+  case $a in
+    --no-block | --quiet | -q) ;;
+    --now) now=true ;;
+    *) words+=("$a") ;;
+  esac
+done
+verb=${words[0]:-}
+user=$(sed -n 's/^User=//p' "$unit_file")
+uid=$(id -u "$user")
+running() { pgrep -u "$uid" -x etcd >/dev/null; }
+stop() {
+  pkill -TERM -u "$uid" -x etcd || true
+  for _ in $(seq 100); do running || return 0; sleep 0.1; done
+  pkill -KILL -u "$uid" -x etcd || true
+}
+start() {
+  running && return 0
+  local exec_start env_files
+  exec_start=$(sed -n 's/^ExecStart=//p' "$unit_file")
+  env_files=$(sed -n 's/^EnvironmentFile=//p' "$unit_file")
+  (
+    set -a
+    while read -r file; do
+      case $file in -*) file=${file#-}; [ -f "$file" ] || continue ;; esac
+      # shellcheck disable=SC1090
+      . "$file"
+    done <<<"$env_files"
+    set +a
+    # shellcheck disable=SC2086
+    exec setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- ${ETCD_GEN_TEST_EXEC_PREFIX:-} $exec_start
+  ) >>"$ETCD_GEN_TEST_LOG" 2>&1 </dev/null &
+}
+case $verb in
+  daemon-reload | enable) ;;
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  disable) if $now; then stop; fi ;;
+  is-active) running ;;
+  *) echo "systemctl (test stand-in): $verb is not supported" >&2; exit 1 ;;
+esac
