@@ -34,6 +34,8 @@ export interface LoopbackCluster {
   /** etcd's version, as `etcd --version` says it. */
   version: string;
   members: string[];
+  /** The private network namespace the cluster lives in. */
+  netns: string;
   /** The cluster.yaml etcd-gen built the output from. */
   configFile: string;
   /** Runs a command as root inside the cluster's network namespace. */
@@ -222,7 +224,7 @@ export async function startLoopbackCluster(
 
   for (const m of members) start(m);
   const uid = (member: string): number => uidOf(index(member));
-  const cluster: LoopbackCluster = { dir, out, version, members, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
+  const cluster: LoopbackCluster = { dir, out, version, members, netns, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
   assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
   return cluster;
 }

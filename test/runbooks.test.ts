@@ -1,0 +1,249 @@
+/**
+ * The runbooks in out/runbooks/, run for real against a 3-member etcd cluster on 127.0.0.1-3 (the
+ * loopback harness of the e2e test), as an operator runs them: from the output directory's admin side,
+ * reaching members through a stand-in for ssh. Each step is checked by what etcd then holds.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { RUNBOOKS } from '../src/render.js';
+import { needTools, run, runCli } from './helpers.js';
+import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
+
+const RUNNABLE = RUNBOOKS.filter((r) => r !== 'lib.sh');
+
+/** A put that rides out a leader election, as a client would. */
+async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'etcdctl_cluster'): Promise<void> {
+  let r = cluster.etcdctl(fn, `put ${key} ${value} --command-timeout=5s`);
+  for (let i = 0; i < 20 && r.status !== 0; i++) {
+    await sleep(1000);
+    r = cluster.etcdctl(fn, `put ${key} ${value} --command-timeout=5s`);
+  }
+  assert.equal(r.status, 0, `put ${key}: ${r.stderr}\n${cluster.logs()}`);
+}
+
+/** A key's value as member `fn` alone holds it (a serializable read, answered from its own data). */
+async function localValue(cluster: LoopbackCluster, fn: string, key: string, expect: string): Promise<string> {
+  let value = '';
+  for (let i = 0; i < 20; i++) {
+    value = cluster.etcdctl(fn, `get ${key} --print-value-only --consistency=s`).stdout.trim();
+    if (value === expect) break;
+    await sleep(500);
+  }
+  return value;
+}
+
+function memberList(cluster: LoopbackCluster): string[] {
+  const r = cluster.etcdctl('etcdctl_cluster', 'member list -w simple');
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').map((l) => l.split(', ').slice(1, 3).join(' ') + (l.endsWith('true') ? ' learner' : '')).sort();
+}
+
+function rewriteNodes(cluster: LoopbackCluster, members: string[]): void {
+  const text = readFileSync(cluster.configFile, 'utf8');
+  const nodes = members.map((m) => `  - { name: ${m}, host: ${cluster.host(m)} }`).join('\n');
+  writeFileSync(cluster.configFile, text.replace(/nodes:\n(?: {2}- .*\n)+/, `nodes:\n${nodes}\n`));
+}
+
+const fingerprint = (cluster: LoopbackCluster, pem: string): string => {
+  const r = cluster.ns('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', pem]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+};
+
+/** The SHA-256 fingerprint of the certificate a member serves on its client port. */
+function servedFingerprint(cluster: LoopbackCluster, member: string): string {
+  const pki = path.join(cluster.out, 'admin', 'pki');
+  const script = `openssl s_client -connect ${cluster.host(member)}:2379 -CAfile ${pki}/ca.crt -cert ${pki}/admin.crt -key ${pki}/admin.key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`;
+  const r = cluster.ns('sh', ['-c', script]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, async (t) => {
+  const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'] });
+  if (!cluster) return;
+  if (!needTools(t, ['openssl', 'tar', 'sha256sum'])) return;
+  const { runbook, logs } = cluster;
+  const snapshot = path.join(cluster.dir, 'backup.db');
+
+  await t.test('every runbook explains itself with --help, and refuses an unknown option with exit 2', () => {
+    for (const name of RUNNABLE) {
+      const help = runbook(name, ['--help']);
+      assert.equal(help.status, 0, `${name} --help: ${help.stderr}`);
+      assert.match(help.stdout, new RegExp(`^Usage: ${name.replace('.', '\\.')} `), name);
+      assert.match(help.stdout, /Exit codes: 0 /, name);
+      const bad = runbook(name, ['--no-such-option']);
+      assert.equal(bad.status, 2, `${name} --no-such-option: ${bad.stderr}`);
+    }
+  });
+
+  await t.test('health.sh: exit 0, a row per member, exactly one leader, no alarm', () => {
+    const r = runbook('health.sh');
+    assert.equal(r.status, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^m\d /.test(l));
+    assert.equal(rows.length, 3, r.stdout);
+    for (const row of rows) assert.match(row, /^m\d\s+https:\/\/127\.0\.0\.\d:2379\s+true\s+(yes|no)\s+\d+\s+\d+\s+\d+$/);
+    assert.equal(rows.filter((l) => /\strue\s+yes\s/.test(l)).length, 1, r.stdout);
+    assert.match(r.stdout, /^alarms: none$/m);
+  });
+
+  await t.test('snapshot.sh writes a snapshot, checks it, and never overwrites one', async () => {
+    await put(cluster, '/rb/before-snapshot', 'kept');
+    const r = runbook('snapshot.sh', [snapshot]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /REVISION/, 'snapshot status printed its table');
+    assert.equal(statSync(snapshot).mode & 0o777, 0o600);
+    const sum = run('sha256sum', ['-c', 'backup.db.sha256'], { cwd: cluster.dir });
+    assert.equal(sum.status, 0, sum.stdout + sum.stderr);
+    const again = runbook('snapshot.sh', [snapshot]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /exists/);
+    await put(cluster, '/rb/after-snapshot', 'lost-on-restore');
+  });
+
+  await t.test('defrag.sh asks first; then compacts old revisions, keeps the data, and leaves the cluster healthy', async () => {
+    await put(cluster, '/rb/counter', '0');
+    const first = JSON.parse(cluster.etcdctl('etcdctl_cluster', 'get /rb/counter -w json').stdout) as { header: { revision: number } };
+    for (let i = 1; i <= 30; i++) await put(cluster, '/rb/counter', String(i));
+
+    const unconfirmed = runbook('defrag.sh');
+    assert.equal(unconfirmed.status, 4, unconfirmed.stderr);
+    assert.equal(cluster.etcdctl('etcdctl_cluster', `get /rb/counter --rev=${first.header.revision} --print-value-only`).stdout.trim(), '0', 'nothing was compacted');
+
+    const r = runbook('defrag.sh', ['--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    // Followers first, the leader last, each with its size before and after.
+    assert.equal((r.stderr.match(/defragmenting m\d/g) ?? []).length, 3, r.stderr);
+    assert.match(r.stderr, /m\d: \d+ -> \d+ bytes/);
+    const old = cluster.etcdctl('etcdctl_cluster', `get /rb/counter --rev=${first.header.revision}`);
+    assert.notEqual(old.status, 0);
+    assert.match(old.stderr, /required revision has been compacted/);
+    assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/counter --print-value-only').stdout.trim(), '30');
+    assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-snapshot --print-value-only').stdout.trim(), 'kept');
+    assert.equal(runbook('health.sh').status, 0);
+  });
+
+  await t.test('health.sh fails with a member down; replace-member.sh rebuilds a member whose data is gone', async () => {
+    await put(cluster, '/rb/before-kill', 'one');
+    await cluster.kill('m1');
+    run('rm', ['-rf', cluster.dataDir('m1')]);
+    const down = runbook('health.sh');
+    assert.equal(down.status, 1, down.stdout);
+    assert.match(down.stdout, /^m1\s+\S+\s+false\s/m);
+    assert.match(down.stderr, /NOT healthy/);
+    await put(cluster, '/rb/while-down', 'two');
+
+    const r = runbook('replace-member.sh', ['m1', '--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    assert.match(r.stderr, /added m1 as learner [0-9a-f]+/);
+    assert.match(r.stderr, /promoted m1 to a voting member/);
+    await put(cluster, '/rb/after-replace', 'three');
+
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
+    // m1 answers from its own, rebuilt data: everything written before, during and after.
+    for (const [key, value] of [['/rb/before-snapshot', 'kept'], ['/rb/before-kill', 'one'], ['/rb/while-down', 'two'], ['/rb/after-replace', 'three']] as const) {
+      assert.equal(await localValue(cluster, 'etcdctl_m1', key, value), value, `m1 holds ${key}`);
+    }
+    assert.ok(existsSync(path.join(cluster.dataDir('m1'), 'member')), "m1's data dir was rebuilt");
+    assert.equal(existsSync(path.join(cluster.dir, 'run-m1', 'join.env')), false, 'the join settings are gone once m1 has joined');
+    assert.equal(runbook('health.sh').status, 0);
+  });
+
+  await t.test('replace-member.sh refuses when the others could not keep a quorum', async () => {
+    await cluster.kill('m2');
+    await cluster.kill('m3');
+    const r = runbook('replace-member.sh', ['m1', '--yes']);
+    // etcd 3.4 still lists members without a quorum (3.5 refuses to): refused either way, nothing changed.
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /only 0 of the other 2 voting members are healthy|is a quorum of rb up/);
+    cluster.start('m2');
+    cluster.start('m3');
+    assert.ok(await cluster.waitHealthy(60_000), logs());
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
+  });
+
+  await t.test('plan, add-member.sh and remove-member.sh grow the cluster to 4 and shrink it back', async () => {
+    rewriteNodes(cluster, ['m1', 'm2', 'm3', 'm4']);
+    const plan = runCli(['plan', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
+    assert.equal(plan.status, 1, plan.stderr);
+    assert.match(plan.stdout, /runbooks\/add-member\.sh m4/);
+    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir }).status, 0);
+    cluster.deploy('m4');
+    const added = runbook('add-member.sh', ['m4', '--yes']);
+    assert.equal(added.status, 0, `${added.stderr}\n${logs()}`);
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3', 'started m4']);
+    assert.equal(await localValue(cluster, 'etcdctl_m4', '/rb/after-replace', 'three'), 'three', 'm4 caught up');
+    assert.equal(runbook('health.sh').status, 0);
+    const twice = runbook('add-member.sh', ['m4', '--yes']);
+    assert.equal(twice.status, 3, twice.stderr);
+
+    const stillListed = runbook('remove-member.sh', ['m4', '--yes']);
+    assert.equal(stillListed.status, 2, 'a member still in cluster.yaml is not removed');
+    rewriteNodes(cluster, ['m1', 'm2', 'm3']);
+    const shrink = runCli(['plan', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
+    assert.match(shrink.stdout, /runbooks\/remove-member\.sh m4/);
+    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir }).status, 0);
+    const removed = runbook('remove-member.sh', ['m4', '--yes']);
+    assert.equal(removed.status, 0, `${removed.stderr}\n${logs()}`);
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
+    assert.notEqual(run('pgrep', ['-u', String(cluster.uid('m4'))]).status, 0, 'etcd is stopped on m4');
+    assert.ok(readdirSync(path.join(cluster.dir, 'var-m4')).some((d) => d.startsWith('etcd.removed-')), 'm4 data set aside');
+    assert.equal(runbook('health.sh').status, 0);
+  });
+
+  await t.test('rotate-certs.sh installs new leaf certificates while a client keeps writing, with no failed write', async () => {
+    const before = Object.fromEntries(cluster.members.map((m) => [m, servedFingerprint(cluster, m)]));
+    const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: cluster.dir });
+    assert.equal(renewed.status, 0, renewed.stderr);
+    const stopFile = path.join(cluster.dir, 'stop-writer');
+    const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
+    const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if etcdctl_cluster put /rb/w/$i $i --command-timeout=5s >/dev/null 2>&1; then echo ok; else echo FAILED $i; fi; done`]);
+    let written = '';
+    writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
+    const done = new Promise((resolve) => writer.on('close', resolve));
+    await sleep(1500);
+    const r = runbook('rotate-certs.sh', ['--yes']);
+    await sleep(1500);
+    writeFileSync(stopFile, '');
+    await done;
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    const lines = written.trim().split('\n');
+    assert.deepEqual(lines.filter((l) => l !== 'ok'), [], 'no write failed');
+    assert.ok(lines.length >= 10, `the writer kept writing (${lines.length} writes)`);
+    for (const m of cluster.members) {
+      const served = servedFingerprint(cluster, m);
+      assert.notEqual(served, before[m], `${m} serves a new certificate`);
+      assert.equal(served, fingerprint(cluster, path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt')), `${m} serves this output's certificate`);
+    }
+    // A restarted member joins its peers with its new peer certificate.
+    await cluster.stop('m2');
+    cluster.start('m2');
+    assert.ok(await cluster.waitHealthy(60_000), logs());
+  });
+
+  await t.test('restore.sh asks first; then rebuilds the whole cluster from the snapshot', async () => {
+    const unconfirmed = runbook('restore.sh', [snapshot]);
+    assert.equal(unconfirmed.status, 4, unconfirmed.stderr);
+    assert.match(unconfirmed.stderr, /kube-apiserver/);
+    assert.equal(runbook('health.sh').status, 0, 'nothing was stopped');
+
+    const r = runbook('restore.sh', [snapshot, '--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-snapshot --print-value-only').stdout.trim(), 'kept');
+    for (const key of ['/rb/after-snapshot', '/rb/before-kill', '/rb/after-replace', '/rb/w/1']) {
+      const g = cluster.etcdctl('etcdctl_cluster', `get ${key} --print-value-only`);
+      assert.equal(g.status, 0, g.stderr);
+      assert.equal(g.stdout.trim(), '', `${key}, written after the snapshot, is gone`);
+    }
+    for (const m of cluster.members) {
+      assert.equal(await localValue(cluster, `etcdctl_${m}`, '/rb/before-snapshot', 'kept'), 'kept', `${m} was restored`);
+      assert.ok(readdirSync(path.join(cluster.dir, `var-${m}`)).some((d) => d.startsWith('etcd.before-restore-')), `${m}'s old data set aside`);
+    }
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
+    assert.equal(runbook('health.sh').status, 0);
+  });
+});
+
