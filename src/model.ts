@@ -89,6 +89,8 @@ export interface ClusterModel {
 export interface RunbookModel {
   /** The systemd unit the runbooks stop and start on a member. */
   unit: string;
+  /** Whether the release has etcdutl, which takes over snapshot files from etcdctl (3.5 and later). */
+  etcdutl: boolean;
   /** What checks a snapshot file and restores one: etcdctl in 3.4, etcdutl from 3.5. */
   snapshotTool: 'etcdctl' | 'etcdutl';
   /** Whether restore bumps the revision and marks it compacted, so Kubernetes' watches and caches never go back in time. */
@@ -302,6 +304,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   const install = memberInstall(paths);
   const runbooks: RunbookModel = {
     unit: path.posix.basename(UNIT_PATH, '.service'),
+    etcdutl: hasEtcdutl(etcd),
     snapshotTool: hasEtcdutl(etcd) ? 'etcdutl' : 'etcdctl',
     restoreBumpsRevision: hasRestoreRevisionBump(etcd),
     revisionBump: RESTORE_REVISION_BUMP,

@@ -17,6 +17,26 @@ const setting = (m: ReturnType<typeof buildModel>, member: number, env: string):
   m.members[member]?.settings.find((s) => s.env === env)?.value;
 
 describe('model', () => {
+  it('gives the runbooks the snapshot tool and restore flags of each release', () => {
+    const at = (version: string) => buildModel({ ...base, etcd: { version } }, 'cluster.yaml').runbooks;
+    const facts = (version: string) => {
+      const r = at(version);
+      return [r.etcdutl, r.snapshotTool, r.restoreBumpsRevision];
+    };
+    assert.deepEqual(facts('3.4.23'), [false, 'etcdctl', false]);
+    assert.deepEqual(facts('3.5.9'), [true, 'etcdutl', false]);
+    assert.deepEqual(facts('3.5.10'), [true, 'etcdutl', true]);
+    assert.deepEqual(facts('3.6.0'), [true, 'etcdutl', true]);
+    // rotate-certs.sh installs the certificate files with the owners and modes every other deploy path uses.
+    assert.deepEqual(at('3.5.13').pkiFiles, [
+      { name: 'ca.crt', owner: 'root:root', mode: '0644' },
+      { name: 'server.crt', owner: 'root:root', mode: '0644' },
+      { name: 'peer.crt', owner: 'root:root', mode: '0644' },
+      { name: 'server.key', owner: 'etcd:etcd', mode: '0600' },
+      { name: 'peer.key', owner: 'etcd:etcd', mode: '0600' },
+    ]);
+  });
+
   it('resolves defaults once', () => {
     const m = buildModel(base, 'cluster.yaml');
     assert.deepEqual(m.ports, { client: 2379, peer: 2380, metrics: 2381 });
