@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig, type KeyType, type KubeadmApiVersion } from './config.js';
+import { cloudInitPackages, cloudInitSteps, resolveEtcdInstall, type CloudInitStep, type EtcdInstall } from './cloudinit.js';
 import { hasCompactHashCheck, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
 import { peerCommonName } from './pki/profiles.js';
 import { shellName } from './shell.js';
@@ -35,6 +36,8 @@ export interface MemberModel {
   diagramId: string;
   /** Where this member's overlay lives in out/, e.g. `nodes/etcd1/root`. */
   overlayDir: string;
+  /** This member's cloud-init user-data in out/, e.g. `nodes/etcd1/user-data.yaml`. */
+  userDataPath: string;
   settings: EtcdSetting[];
 }
 
@@ -63,6 +66,10 @@ export interface ClusterModel {
   };
   /** Owners and modes of everything a member gets, for every way of deploying it. */
   install: MemberInstall;
+  /** How user-data gets etcd onto a member (etcd.install). */
+  etcdInstall: EtcdInstall;
+  /** What every member's user-data installs and runs, besides its own files. */
+  cloudInit: { packages: string[]; steps: CloudInitStep[] };
   /** What admin/aliases.sh and admin/etcdctl.env need. */
   admin: { endpoints: string; pkiVar: string };
   /** For the README's summary; the settings themselves are in each member's settings. */
@@ -84,6 +91,7 @@ export type FileRole =
   | 'member-unit'
   | 'certificate'
   | 'private-key'
+  | 'cloud-init'
   | 'admin-shell'
   | 'kubeadm-config'
   | 'gitignore'
@@ -252,6 +260,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
       etcdctlFunction: shellName('etcdctl_', m.name),
       diagramId: shellName('member_', m.name),
       overlayDir: `nodes/${m.name}/root`,
+      userDataPath: `nodes/${m.name}/user-data.yaml`,
     };
     return {
       ...member,
@@ -273,6 +282,8 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   });
 
   const quorum = Math.floor(members.length / 2) + 1;
+  const install = memberInstall(paths);
+  const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   return {
     name: config.name,
     token,
@@ -282,7 +293,9 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     ports,
     tls,
     paths,
-    install: memberInstall(paths),
+    install,
+    etcdInstall,
+    cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
     admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
     security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,
