@@ -11,7 +11,7 @@ describe('etcd-gen CLI', () => {
     const first = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stderr, /etcd-gen: issued ca\n/);
-    assert.match(first.stderr, /cluster test \(3 members, etcd 3\.5\.13\) -> out: 32 written, 0 unchanged, 0 removed/);
+    assert.match(first.stderr, /cluster test \(3 members, etcd 3\.5\.13\) -> out: 35 written, 0 unchanged, 0 removed/);
     assert.ok(existsSync(path.join(dir, 'secrets', 'ca.key')), 'secrets/ beside cluster.yaml by default');
     const second = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(second.status, 0, second.stderr);
