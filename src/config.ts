@@ -5,6 +5,16 @@
 export type KeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 export type KubeadmApiVersion = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
 
+/** Where cloud-init user-data gets etcd from (etcd.install). */
+export type InstallSource = 'tarball' | 'package' | 'none';
+
+export interface EtcdInstallConfig {
+  from: InstallSource;
+  /** Required with from: tarball (validation checks it). */
+  sha256?: string;
+  url?: string;
+}
+
 export interface NodeConfig {
   name: string;
   host: string;
@@ -14,7 +24,7 @@ export interface NodeConfig {
 export interface ClusterConfig {
   name: string;
   token?: string;
-  etcd: { version: string };
+  etcd: { version: string; install?: EtcdInstallConfig };
   nodes: NodeConfig[];
   ports?: { client?: number; peer?: number; metrics?: number };
   tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
@@ -25,6 +35,7 @@ export interface ClusterConfig {
 
 /** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
 export const DEFAULTS = {
+  etcd: { install: { from: 'none' } as EtcdInstallConfig },
   ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },

@@ -43,6 +43,10 @@ export const messages = {
   pathsOverlap: (a: string, b: string) => `paths.${a} and paths.${b} overlap: keep the data directory apart from the config directory`,
   certOutlivesCa: (certDays: number, caDays: number) => `certDays (${certDays}) is longer than caDays (${caDays}): a certificate cannot outlive its CA; lower certDays`,
   renewAfterExpiry: (renew: number, certDays: number) => `renewBeforeDays (${renew}) must be less than certDays (${certDays}), or every build would reissue every certificate`,
+  tarballNeedsSha256: 'from: tarball needs the tarball\'s sha256, checked before it is unpacked: add sha256 from the release\'s SHA256SUMS asset',
+  onlyForTarball: (field: string, from: string) => `${field} is only used with from: tarball, not from: ${from}: remove it`,
+  packageNeedsUsrBin: (bin: string) =>
+    `the etcd-server package installs etcd in /usr/bin, but paths.bin is ${bin}: set paths.bin to /usr/bin, or install from: tarball`,
   badSan: (san: string) => `"${san}" is neither a DNS name nor an IP address`,
 
   // warnings

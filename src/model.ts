@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig, type KeyType, type KubeadmApiVersion } from './config.js';
+import { cloudInitPackages, cloudInitSteps, resolveEtcdInstall, type CloudInitStep, type EtcdInstall } from './cloudinit.js';
 import { hasCompactHashCheck, hasEtcdutl, hasRestoreRevisionBump, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
 import { peerCommonName } from './pki/profiles.js';
 import { shellName } from './shell.js';
@@ -35,6 +36,8 @@ export interface MemberModel {
   diagramId: string;
   /** Where this member's overlay lives in out/, e.g. `nodes/etcd1/root`. */
   overlayDir: string;
+  /** This member's cloud-init user-data in out/, e.g. `nodes/etcd1/user-data.yaml`. */
+  userDataPath: string;
   settings: EtcdSetting[];
 }
 
@@ -68,6 +71,10 @@ export interface ClusterModel {
   };
   /** Owners and modes of everything a member gets, for every way of deploying it. */
   install: MemberInstall;
+  /** How user-data gets etcd onto a member (etcd.install). */
+  etcdInstall: EtcdInstall;
+  /** What every member's user-data installs and runs, besides its own files. */
+  cloudInit: { packages: string[]; steps: CloudInitStep[] };
   /** What admin/aliases.sh and admin/etcdctl.env need. */
   admin: { endpoints: string; pkiVar: string };
   /** What the runbooks in runbooks/ need beyond the rest of the model. */
@@ -108,6 +115,7 @@ export type FileRole =
   | 'member-unit'
   | 'certificate'
   | 'private-key'
+  | 'cloud-init'
   | 'admin-shell'
   | 'kubeadm-config'
   | 'gitignore'
@@ -280,6 +288,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
       etcdctlFunction: shellName('etcdctl_', m.name),
       diagramId: shellName('member_', m.name),
       overlayDir: `nodes/${m.name}/root`,
+      userDataPath: `nodes/${m.name}/user-data.yaml`,
     };
     return {
       ...member,
@@ -312,6 +321,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
   };
+  const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   return {
     name: config.name,
     token,
@@ -323,6 +333,8 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     paths,
     install,
     runbooks,
+    etcdInstall,
+    cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
     admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
     security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,

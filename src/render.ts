@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Handlebars from 'handlebars';
+import { userDataFiles, userDataRuncmd } from './cloudinit.js';
 import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
 import { ADMIN_ID, APISERVER_ID, peerId, serverId } from './pki/profiles.js';
@@ -24,7 +25,9 @@ export interface OutputFile {
   /** `user:group` the file must have where it is installed (member files only). */
   owner?: string;
   role: FileRole;
-  /** Set on private keys written age-encrypted (src/seal.ts). */
+  /** The file holds a private key (a key file, or user-data that embeds keys): sealed with age when set up. */
+  holdsPrivateKey?: true;
+  /** Set on files written age-encrypted (src/seal.ts). */
   sealed?: SealInfo;
 }
 
@@ -123,7 +126,9 @@ export function renderOutput(
   const cert = (p: string, id: string): void => text(p, pair(pairs, id).certPem, 'certificate');
   // Wherever the CA certificate goes, every CA to trust goes: more than one during a CA rotation.
   const trust = (p: string): void => text(p, trustBundle, 'certificate');
-  const key = (p: string, id: string): void => text(p, pair(pairs, id).keyPem, 'private-key', 0o600);
+  const key = (p: string, id: string): void => {
+    files.push({ path: p, contents: pair(pairs, id).keyPem, mode: 0o600, role: 'private-key', holdsPrivateKey: true });
+  };
 
   const certificates = [...pairs.values()].map((p) => ({
     id: p.spec.id,
@@ -148,9 +153,27 @@ export function renderOutput(
       'peer-cert': () => pair(pairs, peerId(member.name)).certPem,
       'peer-key': () => pair(pairs, peerId(member.name)).keyPem,
     };
-    for (const f of model.install.files) {
-      files.push({ path: overlay(member, f.path), contents: contents[f.content](), mode: f.mode, owner: `${f.user}:${f.group}`, role: f.role });
+    const memberFiles = model.install.files.map((file) => ({ file, contents: contents[file.content]() }));
+    for (const { file: f, contents: c } of memberFiles) {
+      files.push({
+        path: overlay(member, f.path),
+        contents: c,
+        mode: f.mode,
+        owner: `${f.user}:${f.group}`,
+        role: f.role,
+        ...(f.role === 'private-key' ? { holdsPrivateKey: true as const } : {}),
+      });
     }
+    // user-data carries the whole overlay, keys included: mode 0600, and sealed like a key.
+    const userData = { files: userDataFiles(memberFiles), runcmd: userDataRuncmd(model.cloudInit.steps), packages: model.cloudInit.packages };
+    const embedsKey = model.install.files.some((f) => f.role === 'private-key');
+    files.push({
+      path: member.userDataPath,
+      contents: render('user-data.yaml.hbs', { ...context, userData }),
+      mode: 0o600,
+      role: 'cloud-init',
+      ...(embedsKey ? { holdsPrivateKey: true as const } : {}),
+    });
   }
 
   text('admin/aliases.sh', render('aliases.sh.hbs', model), 'admin-shell');

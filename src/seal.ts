@@ -1,5 +1,6 @@
 /**
- * Sealing: with age recipients in cluster.yaml, every private key in the output is written age-encrypted
+ * Sealing: with age recipients in cluster.yaml, every file in the output that holds a private key (the key
+ * files, and each member's cloud-init user-data, which embeds its keys) is written age-encrypted
  * (armored, `<file>.age`) instead of in the clear, so the whole output can be committed. age encryption is
  * randomized, so a key whose plaintext and recipients did not change keeps the ciphertext the output
  * already has (the manifest records hashes of both), and rebuilds stay byte-identical.
@@ -40,7 +41,7 @@ export async function decryptWith(identity: string, ciphertext: string): Promise
 }
 
 /**
- * Replaces every private-key file with its sealed form. `readExisting` returns what the output holds at a
+ * Replaces every file that holds a private key with its sealed form. `readExisting` returns what the output holds at a
  * path now (null when nothing), so unchanged keys keep their ciphertext.
  */
 export async function sealPrivateKeys(
@@ -54,7 +55,7 @@ export async function sealPrivateKeys(
   const before = new Map((previous?.files ?? []).map((e) => [e.path, e]));
   return Promise.all(
     files.map(async (f) => {
-      if (f.role !== 'private-key') return f;
+      if (!f.holdsPrivateKey) return f;
       const sealedPath = `${f.path}.age`;
       const sealed: SealInfo = { plaintextSha256: sha256(f.contents), recipientsSha256 };
       const old = before.get(sealedPath);

@@ -293,5 +293,18 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   if (isObject(data.etcd) && typeof data.etcd.version === 'string' && /^3\.4\.\d+$/.test(data.etcd.version)) {
     warn('/etcd/version', messages.endOfLife34);
   }
+
+  // How user-data installs etcd.
+  const install = isObject(data.etcd) && isObject(data.etcd.install) ? data.etcd.install : null;
+  if (install && typeof install.from === 'string') {
+    if (install.from === 'tarball' && install.sha256 === undefined) error('/etcd/install', messages.tarballNeedsSha256);
+    if (install.from !== 'tarball') {
+      for (const field of ['sha256', 'url'] as const) {
+        if (install[field] !== undefined) error(`/etcd/install/${field}`, messages.onlyForTarball(field, install.from));
+      }
+    }
+    const bin = typeof paths.bin === 'string' ? paths.bin : DEFAULTS.paths.bin;
+    if (install.from === 'package' && bin !== '/usr/bin') error(paths.bin !== undefined ? '/paths/bin' : '/etcd/install/from', messages.packageNeedsUsrBin(bin));
+  }
   return out;
 }

@@ -45,15 +45,15 @@ describe('age', () => {
     assert.doesNotMatch(readFileSync(path.join(p.out, 'manifest.json'), 'utf8'), /PRIVATE KEY/);
 
     const again = p.cli(['build', 'cluster.yaml', '-o', 'out']);
-    assert.match(again.stderr, /0 written, 32 unchanged, 0 removed/);
+    assert.match(again.stderr, /0 written, 35 unchanged, 0 removed/);
     assert.deepEqual(readTree(p.out), tree, 'the ciphertext stays, so diffs stay quiet');
     assert.equal(p.cli(['build', 'cluster.yaml', '-o', 'out', '--check']).status, 0);
 
-    // A new recipient re-encrypts every key to both.
+    // A new recipient re-encrypts every key, and every user-data, to both.
     const ci = identity(p.dir, 'ci');
     p.config(`age: { recipients: [${ops.recipient}, ${ci.recipient}] }\n`);
     const both = p.cli(['build', 'cluster.yaml', '-o', 'out']);
-    assert.match(both.stderr, /8 written/);
+    assert.match(both.stderr, /11 written/);
     assert.equal(decrypt(ci.file, path.join(p.out, 'admin', 'pki', 'admin.key.age')).stdout, readFileSync(path.join(p.secrets, 'clients', 'admin.key'), 'utf8'));
   });
 

@@ -21,7 +21,7 @@ export function maskTree(tree: Map<string, TreeFile>): Map<string, TreeFile> {
     if (file === 'manifest.json') {
       const manifest = JSON.parse(contents) as { etcdGenVersion: string; files: { role: string; sha256: string }[] };
       manifest.etcdGenVersion = '<version>';
-      for (const entry of manifest.files) if (entry.role === 'certificate' || entry.role === 'private-key') entry.sha256 = '<masked>';
+      for (const entry of manifest.files) if (['certificate', 'private-key', 'cloud-init'].includes(entry.role)) entry.sha256 = '<masked>';
       contents = `${JSON.stringify(manifest, null, 2)}\n`;
     }
     masked.set(file, { contents, mode: f.mode });

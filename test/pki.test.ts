@@ -44,7 +44,9 @@ describe('pki', () => {
     const tree = readTree(p.out);
     for (const [file, { mode, contents }] of tree) {
       if (file.endsWith('.key')) assert.equal(mode, 0o600, file);
-      if (contents.includes('PRIVATE KEY')) assert.ok(file.endsWith('.key'), `${file} holds a private key`);
+      // Only key files and user-data (which embeds its member's keys, mode 0600) hold a private key.
+      if (contents.includes('PRIVATE KEY')) assert.ok(file.endsWith('.key') || /^nodes\/[^/]+\/user-data\.yaml$/.test(file), `${file} holds a private key`);
+      if (file.endsWith('/user-data.yaml')) assert.equal(mode, 0o600, file);
     }
     assert.ok(![...tree.keys()].some((f) => f.endsWith('ca.key')), 'the CA key never goes to the output');
   });

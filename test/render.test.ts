@@ -57,7 +57,8 @@ describe('precompiled templates', () => {
     const fromSource = compileTemplates(readTemplates());
     const precompiled = loadTemplates();
     assert.deepEqual([...precompiled.keys()].sort(), [...fromSource.keys()].sort());
-    const context = { ...model, member: model.members[0], endpoints: 'https://a.lan:2379', pkiVar: '_p', certificates: [], peerLinks: [], version: '3.6.14', nodes: [{ name: 'a', host: 'a.lan' }], fileName: 'cluster.yaml', schemaPath: 'schema.json' };
+    const userData = { files: [], runcmd: [], packages: [] };
+    const context = { ...model, member: model.members[0], userData, endpoints: 'https://a.lan:2379', pkiVar: '_p', certificates: [], peerLinks: [], version: '3.6.14', nodes: [{ name: 'a', host: 'a.lan' }], fileName: 'cluster.yaml', schemaPath: 'schema.json' };
     for (const [name, render] of fromSource) assert.equal(precompiled.get(name)?.(context), render(context), name);
   });
 });

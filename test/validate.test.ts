@@ -45,6 +45,14 @@ const badInputs: { name: string; source: string; at: string; says: RegExp }[] = 
   { name: 'unknown key type', source: `${minimalCluster}tls: { key: ed25519 }\n`, at: '7:13', says: /must be one of "ecdsa-p256"/ },
   { name: 'bad extra SAN', source: `${minimalCluster}tls: { extraSANs: [ "lb..lan" ] }\n`, at: '7:21', says: /"lb..lan" is neither a DNS name nor an IP/ },
   { name: 'wrong type for nodes', source: 'name: test\netcd: { version: "3.5.13" }\nnodes: etcd1\n', at: '3:8', says: /\$\.nodes: must be a list, not a string/ },
+  { name: 'tarball without sha256', source: minimalCluster.replace('"3.5.13" }', '"3.5.13", install: { from: tarball } }'), at: '2:37', says: /\$\.etcd\.install: from: tarball needs the tarball's sha256/ },
+  { name: 'sha256 not hex', source: minimalCluster.replace('"3.5.13" }', '"3.5.13", install: { from: tarball, sha256: ABC } }'), at: '2:62', says: /\$\.etcd\.install\.sha256: invalid value: use the tarball's SHA-256/ },
+  { name: 'url not https', source: minimalCluster.replace('"3.5.13" }', `"3.5.13", install: { from: tarball, sha256: ${'a'.repeat(64)}, url: "http://x.lan/e.tgz" } }`), at: '2:133', says: /\$\.etcd\.install\.url: invalid value: use an https URL/ },
+  { name: 'url with a command substitution', source: minimalCluster.replace('"3.5.13" }', `"3.5.13", install: { from: tarball, sha256: ${'a'.repeat(64)}, url: "https://x.lan/$(reboot)" } }`), at: '2:133', says: /\$\.etcd\.install\.url: invalid value/ },
+  { name: 'sha256 with from: package', source: `${minimalCluster.replace('"3.5.13" }', `"3.5.13", install: { from: package, sha256: ${'a'.repeat(64)} } }`)}paths: { bin: /usr/bin }\n`, at: '2:62', says: /\$\.etcd\.install\.sha256: sha256 is only used with from: tarball, not from: package: remove it/ },
+  { name: 'from: package with bin elsewhere', source: `${minimalCluster.replace('"3.5.13" }', '"3.5.13", install: { from: package } }')}paths: { bin: /opt/etcd/bin }\n`, at: '7:15', says: /\$\.paths\.bin: the etcd-server package installs etcd in \/usr\/bin, but paths\.bin is \/opt\/etcd\/bin: set paths\.bin to \/usr\/bin/ },
+  { name: 'from: package with the default bin', source: minimalCluster.replace('"3.5.13" }', '"3.5.13", install: { from: package } }'), at: '2:45', says: /\$\.etcd\.install\.from: the etcd-server package installs etcd in \/usr\/bin, but paths\.bin is \/usr\/local\/bin/ },
+  { name: 'unknown install source', source: minimalCluster.replace('"3.5.13" }', '"3.5.13", install: { from: snap } }'), at: '2:45', says: /\$\.etcd\.install\.from: must be one of "tarball", "package", "none"/ },
 ];
 
 describe('validate', () => {
