@@ -122,7 +122,7 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
       'Plain HTTP /metrics and /health for local monitoring, on loopback only; the client port serves them too, to clients with a certificate.',
     ),
     setting('initial-cluster', m.initialCluster),
-    setting('initial-cluster-state', 'new', 'Read only on first start with an empty data dir; replace-member flows set "existing".'),
+    setting('initial-cluster-state', 'new', 'Read only on first start with an empty data dir. A member joining a running cluster gets "existing" from the join env file the runbooks write.'),
     setting('initial-cluster-token', m.initialClusterToken, 'Derived from the cluster name: the same on every build, different per cluster.'),
     // Client side: TLS with client certificates from the cluster CA, nothing automatic.
     setting('cert-file', `${m.pkiDir}/server.crt`),
