@@ -201,6 +201,17 @@ describe('second line of defence: values validation refuses run nothing from the
       const conf = run('env', ['-i', 'sh', '-c', `set -a; . ./etcd-${i}.conf; printf %s "$ETCD_NAME|$ETCD_ADVERTISE_CLIENT_URLS|$ETCD_DATA_DIR"`], { cwd: dir });
       assert.equal(conf.stdout, `${m.name}|${m.clientUrl}|${model.paths.data}`, conf.stderr);
     });
+    // The runbooks: lib.sh's tables hold the values as they are, and --help (which sources lib.sh and
+    // prints the members) runs nothing.
+    mkdirSync(path.join(dir, 'runbooks'));
+    for (const f of files.filter((f) => f.role === 'runbook')) writeFileSync(path.join(dir, f.path), f.contents);
+    const tables = run('bash', ['-c', '. runbooks/lib.sh && for m in "${MEMBERS[@]}"; do printf "%s|%s|%s\\n" "$m" "${MEMBER_HOST[$m]}" "${PEER_URL[$m]}"; done; printf "%s|%s" "$CLUSTER" "$DATA_DIR"'], { cwd: dir });
+    assert.equal(tables.status, 0, tables.stderr);
+    assert.equal(tables.stdout, `${model.members.map((m) => `${m.name}|${m.host}|${m.peerUrl}\n`).join('')}${model.name}|${model.paths.data}`);
+    for (const f of files.filter((f) => f.role === 'runbook' && f.path !== 'runbooks/lib.sh')) {
+      const help = run('bash', [f.path, '--help'], { cwd: dir });
+      assert.equal(help.status, 0, `${f.path} --help: ${help.stderr}`);
+    }
     assert.equal(existsSync(pwned), false, 'nothing ran');
   });
 });

@@ -39,6 +39,7 @@ it('rotates the CA in three steps, each deployable without breaking members not 
   assert.equal(leaf(), oldLeaf);
   assert.ok(existsSync(file('secrets', 'ca-next.key')));
   assert.ok(verifies(bundle(), oldLeaf));
+  const trustedDuringRotation = bundle();
   assert.match(cli('build', 'cluster.yaml', '-o', 'out').stderr, / 0 written/, 'a plain build in the middle of a rotation changes nothing');
 
   // 2: the new CA signs; every leaf is reissued; the old CA is still trusted.
@@ -50,6 +51,7 @@ it('rotates the CA in three steps, each deployable without breaking members not 
   assert.notEqual(newLeaf, oldLeaf);
   assert.ok(verifies(bundle(), newLeaf), 'new leaves verify');
   assert.ok(verifies(bundle(), oldLeaf), 'leaves of members not yet updated still verify');
+  assert.equal(bundle(), trustedDuringRotation, 'the same two CAs, in the same order: members need no restart for this step');
   assert.ok(!verifies(oldCa, newLeaf), 'new leaves are signed by the new CA');
   assert.notEqual(readFileSync(file('secrets', 'ca.crt'), 'utf8'), oldCa);
   assert.equal(readFileSync(file('secrets', 'ca-previous.crt'), 'utf8'), oldCa);

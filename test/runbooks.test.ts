@@ -224,6 +224,27 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.ok(await cluster.waitHealthy(60_000), logs());
   });
 
+  await t.test('rotate-certs.sh carries a CA rotation through its three builds, restarting members when the trusted CAs change', async () => {
+    const caOf = () => fingerprint(cluster, path.join(cluster.out, 'admin', 'pki', 'ca.crt'));
+    const oldCa = caOf();
+    for (const step of ['trust', 'sign', 'finish']) {
+      const built = runCli(['build', 'cluster.yaml', '-o', 'out', '--rotate-ca'], { cwd: cluster.dir });
+      assert.equal(built.status, 0, `${step}: ${built.stderr}`);
+      const r = runbook('rotate-certs.sh', ['--yes']);
+      assert.equal(r.status, 0, `${step}: ${r.stderr}\n${logs()}`);
+      // Trust and finish change the CA bundle, so each member restarts; sign changes only leaves.
+      const restarts = (r.stderr.match(/the CA bundle changed, restarting etcd/g) ?? []).length;
+      assert.equal(restarts, step === 'sign' ? 0 : 3, `${step}: ${r.stderr}`);
+      await put(cluster, `/rb/ca-${step}`, step);
+      assert.equal(runbook('health.sh').status, 0, step);
+    }
+    assert.notEqual(caOf(), oldCa, 'the bundle holds only the new CA');
+    for (const m of cluster.members) {
+      const leaf = path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt');
+      assert.equal(servedFingerprint(cluster, m), fingerprint(cluster, leaf), `${m} serves its leaf of the new CA`);
+    }
+  });
+
   await t.test('restore.sh asks first; then rebuilds the whole cluster from the snapshot', async () => {
     const unconfirmed = runbook('restore.sh', [snapshot]);
     assert.equal(unconfirmed.status, 4, unconfirmed.stderr);

@@ -245,7 +245,9 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     if (p.spec.isCa || p.action === 'reused') continue;
     if (p.notAfter.getTime() < now.getTime() + p.spec.days * DAY_MS - DAY_MS) warn(input.secretPath(p.spec.id, 'crt'), pkiMessages.leafClampedToCa(p.notAfter));
   }
-  const trustBundle = [ca.certPem, ...(next !== null ? [next.certPem] : []), ...(previousCaPem !== null ? [previousCaPem] : [])].join('');
+  // Oldest CA first: the trust and sign steps of a rotation trust the same two CAs, so they write the same
+  // bytes, and rotate-certs.sh restarts members only when the set of trusted CAs really changed.
+  const trustBundle = [...(previousCaPem !== null ? [previousCaPem] : []), ca.certPem, ...(next !== null ? [next.certPem] : [])].join('');
   return { pairs: ordered, trustBundle, rotation, secretOps, diagnostics };
 }
 

@@ -70,8 +70,8 @@ for f in \"\$s\"/*; do mv -f \"\$f\" \"\$p/\"; done
 rmdir \"\$s\"") || die "$EXIT_FAILED" "installing the certificates on $m failed"
   if [ "$result" = ca-changed ]; then
     say "$m: certificates installed; the CA bundle changed, restarting etcd"
-    remote "$host" "systemctl restart --no-block $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
-    sleep 2
+    # A blocking restart: etcd tells systemd it is ready once it has rejoined its running peers.
+    remote "$host" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
   else
     say "$m: certificates installed; etcd uses them for new connections"
   fi
