@@ -4,13 +4,18 @@
  * Exit codes: 0 success; 1 a check found something to act on (stale output, certificates to renew);
  * 2 bad input or usage (nothing written); 3 anything unexpected.
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 // Command modules are imported by their handlers, so --help and --version load almost nothing.
 import type { Compiled } from './build.js';
 import { formatDiagnostic, InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { packageVersion } from './resources.js';
+
+// yargs' CommonJS build: its help layout wraps at word boundaries (wrap-ansi); the ESM build's cuts
+// words in half wherever the column ends ("admi" / "n tools").
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
 const EXIT_OK = 0;
 const EXIT_ATTENTION = 1;
@@ -382,9 +387,14 @@ function cli(argv: string[]): Argv {
         process.exitCode = await runExplain(args as unknown as ExplainArgs);
       },
     )
-    .command('schema', 'Print the JSON Schema of cluster.yaml (for editors and CI)', (y) => y, async () => {
-      process.exitCode = await runSchema();
-    })
+    .command(
+      'schema',
+      'Print the JSON Schema of cluster.yaml (for editors and CI)',
+      (y) => y.example('$0 schema > cluster.schema.json', 'Keep a copy for an editor or a CI check'),
+      async () => {
+        process.exitCode = await runSchema();
+      },
+    )
     .completion('completion', 'Print a bash/zsh completion script: etcd-gen completion >> ~/.bashrc')
     .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'Print only problems and what a command was asked for' })
     .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable results and diagnostics on stdout' })
@@ -392,6 +402,9 @@ function cli(argv: string[]): Argv {
       output.quiet = Boolean(args.quiet);
       output.json = Boolean(args.json);
     })
+    .example('$0 init cluster.yaml --name k8s1', 'Start a cluster.yaml')
+    .example('$0 build cluster.yaml -o out', 'Build (or update) the output directory')
+    .example('$0 <command> --help', 'Options and examples of one command')
     .demandCommand(1, 'Name a command: etcd-gen build cluster.yaml -o out')
     .recommendCommands()
     .strict()

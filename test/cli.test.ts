@@ -98,6 +98,14 @@ describe('etcd-gen CLI', () => {
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--secrets/);
     assert.match(help.stdout, /Examples:/);
+    // Every command shows examples, and help wraps between words, never inside one, off a terminal too.
+    for (const command of [[], ['certs'], ['plan'], ['init'], ['explain'], ['schema']]) {
+      const text = runCli([...command, '--help']).stdout;
+      assert.match(text, /\nExamples:\n/, `${command.join(' ') || 'etcd-gen'} --help`);
+    }
+    const top = runCli(['--help']).stdout;
+    assert.match(top, /PKI, configs, systemd units and admin tools/);
+    assert.match(top, /asks on a\s+terminal/);
     const version = runCli(['--version']);
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
