@@ -129,6 +129,28 @@ function safeJoin(outDir: string, relative: string): string {
   return path.join(outDir, ...normal.split('/'));
 }
 
+/**
+ * Refuses a path in the output directory that goes through a symbolic link (a directory or the file
+ * itself): writing or removing through one would change files outside the output. `checked` caches the
+ * directories already looked at.
+ */
+async function refuseSymlinks(outDir: string, relative: string, checked: Set<string>): Promise<void> {
+  const parts = relative.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (checked.has(prefix)) continue;
+    try {
+      if ((await lstat(path.join(outDir, ...parts.slice(0, i)))).isSymbolicLink()) {
+        throw fail(path.join(outDir, prefix), 'is a symbolic link: etcd-gen writes only real files and directories in its output, so it cannot point outside it; remove the link and build again');
+      }
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      return;
+    }
+    if (i < parts.length) checked.add(prefix);
+  }
+}
+
 async function sameFile(file: string, contents: string, mode: number): Promise<'same' | 'contents' | 'mode' | 'missing'> {
   try {
     const st = await lstat(file);
@@ -167,8 +189,10 @@ export async function stageOutput(
   previous: Manifest | null,
 ): Promise<WriteReport> {
   const report: WriteReport = { written: [], unchanged: [], removed: [] };
+  const checked = new Set<string>();
   for (const f of [...files, manifestFile(manifest)]) {
     const target = safeJoin(outDir, f.path);
+    await refuseSymlinks(outDir, f.path, checked);
     if ((await sameFile(target, f.contents, f.mode)) === 'same') {
       if (f.path !== MANIFEST) report.unchanged.push(f.path);
       continue;
@@ -177,6 +201,7 @@ export async function stageOutput(
     if (f.path !== MANIFEST) report.written.push(f.path);
   }
   for (const old of await staleFiles(outDir, files, previous)) {
+    await refuseSymlinks(outDir, old, checked);
     tx.remove(safeJoin(outDir, old), outDir);
     report.removed.push(old);
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
@@ -19,6 +19,22 @@ describe('etcd-gen CLI', () => {
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stderr, new RegExp(`-> out: 0 written, ${total} unchanged, 0 removed`));
     assert.doesNotMatch(second.stderr, /issued/);
+  });
+
+  it('refuses to write or remove through a symbolic link in the output, and touches nothing outside it', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(elsewhere, 'aliases.sh'), 'not etcd-gen\n');
+    rmSync(path.join(dir, 'out', 'admin'), { recursive: true });
+    symlinkSync(elsewhere, path.join(dir, 'out', 'admin'));
+    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^out\/admin:1:1: \$: is a symbolic link: .*remove the link/m);
+    assert.deepEqual(readdirSync(elsewhere), ['aliases.sh']);
+    assert.equal(readFileSync(path.join(elsewhere, 'aliases.sh'), 'utf8'), 'not etcd-gen\n');
   });
 
   it('takes --secrets for keys kept elsewhere', (t) => {
