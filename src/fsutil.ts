@@ -3,12 +3,12 @@
  * a FileTransaction stages every new file beside its target first, and only when all are staged renames
  * them into place and removes what is to go.
  */
-import { chmod, lstat, mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
  * Writes a whole file with its mode: through a temporary file and a rename, or, when `exclusive`, only if
- * no file is there yet (the flag makes that hold even in a race).
+ * no file is there yet (a hard link, which fails on an existing file, makes that hold even in a race).
  */
 export async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
   const tx = new FileTransaction();
@@ -43,10 +43,19 @@ export class FileTransaction {
     return this.writes.length + this.removals.length;
   }
 
-  /** Stages everything; on any failure removes what it staged and rethrows, leaving the targets as they were. */
+  /**
+   * Stages everything (each file written and flushed to disk); on any failure removes what it staged and
+   * rethrows, leaving the targets as they were. Then puts the exclusive files in place first, with hard
+   * links that fail if another writer got there first, then renames the rest, removes what is to go, and
+   * flushes the directories, so a crash right after a build cannot lose a new CA key.
+   */
   async commit(): Promise<void> {
     const staged: string[] = [];
     const createdDirs: string[] = [];
+    const cleanUp = async (): Promise<void> => {
+      for (const tmp of staged) await rm(tmp, { force: true });
+      for (const dir of [...createdDirs].reverse()) await rmdir(dir).catch(() => undefined);
+    };
     try {
       for (const w of this.writes) {
         createdDirs.push(...(await mkdirs(path.dirname(w.target), w.dirMode)));
@@ -55,20 +64,48 @@ export class FileTransaction {
         }
         const tmp = w.target + this.suffix;
         staged.push(tmp);
-        await writeFile(tmp, w.contents, { mode: w.mode, flag: 'wx' });
+        const handle = await open(tmp, 'wx', w.mode);
+        try {
+          await handle.writeFile(w.contents);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         await chmod(tmp, w.mode);
       }
+      for (const w of this.writes.filter((x) => x.exclusive)) await link(w.target + this.suffix, w.target);
     } catch (err) {
-      for (const tmp of staged) await rm(tmp, { force: true });
-      for (const dir of createdDirs.reverse()) await rmdir(dir).catch(() => undefined);
+      for (const w of this.writes.filter((x) => x.exclusive)) {
+        // Undo only links this transaction made: the target is then the very file it staged.
+        const [a, b] = await Promise.all([lstat(w.target).catch(() => null), lstat(w.target + this.suffix).catch(() => null)]);
+        if (a && b && a.ino === b.ino && a.dev === b.dev) await unlink(w.target);
+      }
+      await cleanUp();
       throw err;
     }
     // Every file is staged: from here on, only renames and removals in directories that exist.
-    for (const w of this.writes) await rename(w.target + this.suffix, w.target);
+    for (const w of this.writes) {
+      if (w.exclusive) await unlink(w.target + this.suffix);
+      else await rename(w.target + this.suffix, w.target);
+    }
     for (const r of this.removals) {
       await rm(r.target, { force: true });
       if (r.pruneUpTo) await pruneEmptyDirs(r.pruneUpTo, path.dirname(r.target));
     }
+    for (const dir of new Set(this.writes.map((w) => path.dirname(w.target)))) await syncDir(dir);
+  }
+}
+
+/** Flushes a directory's entries (new names, renames) to disk; a no-op where directories cannot be opened. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => null);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the files themselves are flushed already.
+  } finally {
+    await handle.close();
   }
 }
 
