@@ -10,7 +10,7 @@ import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
-import { readSecrets, secretFile, stageSecrets } from './pki/store.js';
+import { readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
 import { loadTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion } from './resources.js';
@@ -96,7 +96,8 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates());
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
-  return { model, diagnostics: [...validation.diagnostics, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };
+  const secretsWarnings = await secretsDirWarnings(secretsDir);
+  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };
 }
 
 /** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */

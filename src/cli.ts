@@ -156,12 +156,18 @@ async function runBuild(args: BuildArgs): Promise<number> {
     return EXIT_ATTENTION;
   }
   const result = await build(options);
+  // A build that changes the membership the output was built for says what the running cluster needs.
+  const { formatPlan, planMembership } = await import('./plan.js');
+  const previousMembers = result.existing.manifest?.members;
+  const plan = previousMembers ? planMembership(previousMembers, result.model) : null;
+  const steps = plan !== null && plan.steps.length > 0 ? plan : null;
   if (output.json) {
     printJson({
       ok: true,
       cluster: result.model.name,
       out: args.out,
       ...result.report,
+      membershipSteps: steps?.steps ?? [],
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
       diagnostics: result.diagnostics.map(diagnosticJson),
@@ -181,6 +187,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
     `etcd-gen: cluster ${m.name} (${m.members.length} member${m.members.length === 1 ? '' : 's'}, etcd ${m.etcd.text}) -> ${displayFile(path.resolve(args.out))}: ` +
       `${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed`,
   );
+  if (steps !== null) {
+    say('etcd-gen: the membership changed: deploy the new members\' files, then carry out these steps on the running cluster:');
+    process.stderr.write(formatPlan(steps, m.name));
+  }
   return EXIT_OK;
 }
 

@@ -73,6 +73,9 @@ describe('age', () => {
     assert.equal(converted.status, 0, converted.stderr);
     const secrets = readTree(p.secrets);
     assert.deepEqual([...secrets.keys()].filter((f) => f.endsWith('.key')), [], 'no key left in the clear');
+    // Encrypted secrets are meant to be committed: the directory's .gitignore keeps out only plaintext keys.
+    assert.match(secrets.get('.gitignore')?.contents ?? '', /^\*\.key$/m);
+    assert.doesNotMatch(secrets.get('.gitignore')?.contents ?? '', /^\*$/m);
     assert.equal(decrypt(ops.file, path.join(p.secrets, 'ca.key.age')).stdout, caKey, 'the same CA, now encrypted');
 
     const locked = p.cli(['build', 'cluster.yaml', '-o', 'out']);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
@@ -35,6 +35,18 @@ describe('etcd-gen CLI', () => {
     assert.match(r.stderr, /^out\/admin:1:1: \$: is a symbolic link: .*remove the link/m);
     assert.deepEqual(readdirSync(elsewhere), ['aliases.sh']);
     assert.equal(readFileSync(path.join(elsewhere, 'aliases.sh'), 'utf8'), 'not etcd-gen\n');
+  });
+
+  it('warns when the secrets directory lets others in, and keeps its mode', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    const first = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    assert.doesNotMatch(first.stderr, /secrets directory is mode/, 'a directory etcd-gen made is 0700');
+    chmodSync(path.join(dir, 'secrets'), 0o755);
+    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^secrets:1:1: warning: \$: the secrets directory is mode 0755: others may reach the CA key; chmod 700 it$/m);
+    assert.equal(statSync(path.join(dir, 'secrets')).mode & 0o777, 0o755);
   });
 
   it('takes --secrets for keys kept elsewhere', (t) => {

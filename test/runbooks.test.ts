@@ -170,7 +170,9 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     const plan = runCli(['plan', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
     assert.equal(plan.status, 1, plan.stderr);
     assert.match(plan.stdout, /runbooks\/add-member\.sh m4/);
-    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir }).status, 0);
+    const grown = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
+    assert.equal(grown.status, 0, grown.stderr);
+    assert.match(grown.stderr, /the membership changed[^\n]*\n[\s\S]*1\. runbooks\/add-member\.sh m4\n/, 'the build says what to run');
     cluster.deploy('m4');
     const added = runbook('add-member.sh', ['m4', '--yes']);
     assert.equal(added.status, 0, `${added.stderr}\n${logs()}`);

@@ -4,9 +4,9 @@
  * what is there; stages only what the PKI stage issued (and the encrypted form of keys kept in the clear
  * until encryption was turned on).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../diagnostics.js';
+import { InputError, type Diagnostic } from '../diagnostics.js';
 import type { FileTransaction } from '../fsutil.js';
 import { decryptWith, encryptTo } from '../seal.js';
 import type { CertPair, SecretOp, StoredPair } from './index.js';
@@ -64,6 +64,24 @@ export async function readCertificates(dir: string, ids: readonly string[]): Pro
 }
 
 const GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
+/** With age.encryptSecrets the keys here are ciphertext, meant to be committed; a plaintext key never is. */
+const GITIGNORE_ENCRYPTED =
+  "# Written by etcd-gen: the keys here are age-encrypted (*.key.age) and may be committed with the\n# certificates; a decrypted key (*.key) never should.\n*.key\n";
+
+/**
+ * A warning when the secrets directory exists and others may read or enter it: it holds the CA key.
+ * etcd-gen creates it 0700 and leaves an existing one's mode to its owner.
+ */
+export async function secretsDirWarnings(dir: string): Promise<Diagnostic[]> {
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory() || (st.mode & 0o077) === 0) return [];
+    const mode = `0${(st.mode & 0o777).toString(8)}`;
+    return [{ severity: 'warning', file: dir, pointer: '', position: { line: 1, column: 1 }, message: `the secrets directory is mode ${mode}: others may reach the CA key; chmod 700 it` }];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Stages new and reissued pairs: keys 0600 in directories 0700, a CA key only ever created. With
@@ -112,6 +130,6 @@ export async function stageSecrets(
       written.push(crt);
     }
   }
-  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), GITIGNORE, 0o644, { dirMode: 0o700 });
+  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700 });
   return written;
 }
