@@ -9,11 +9,10 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import * as yaml from 'js-yaml';
-import { build, type BuildResult } from '../src/build.js';
 import { yamlBlock } from '../src/cloudinit.js';
 import type { ClusterConfig } from '../src/config.js';
 import { buildModel, type ClusterModel } from '../src/model.js';
-import { minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
+import { buildInto, minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
 
 /** A SHA-256 for configs that are only rendered, never downloaded. */
 const SOME_SHA256 = 'a'.repeat(64);
@@ -23,14 +22,6 @@ const variants = {
   package: `${minimalCluster.replace('"3.5.13"', '"3.4.23", install: { from: package }')}paths: { bin: /usr/bin }\n`,
   none: minimalCluster,
 } as const;
-
-async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
-  const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'cluster.yaml'), source);
-  const out = path.join(dir, 'out');
-  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out });
-  return { out, result };
-}
 
 interface UserData {
   users: unknown[];

@@ -1,11 +1,12 @@
 /** Test helpers: run the built CLI as a user does, read output trees, and require external tools. */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { build, type BuildResult } from '../src/build.js';
 
 /** The repository root (tests run from dist/test/). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +31,15 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 
 export function run(cmd: string, args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { encoding: 'utf8', timeout: options.timeout ?? 60_000, ...options, env: { ...process.env, ...options.env } });
+}
+
+/** Builds `source` as cluster.yaml in a fresh temporary directory, with the library (no CLI). */
+export async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'cluster.yaml'), source);
+  const out = path.join(dir, 'out');
+  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out });
+  return { out, result };
 }
 
 /** A fresh temporary directory, removed when the test ends. */

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { build } from '../src/build.js';
 import { buildModel } from '../src/model.js';
 import { formatPlan, planMembership } from '../src/plan.js';
 import type { ManifestMember } from '../src/write.js';

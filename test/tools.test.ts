@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { build, type BuildResult } from '../src/build.js';
+import { describe, it } from 'node:test';
 import { RUNBOOKS } from '../src/render.js';
 import type { KeyType } from '../src/config.js';
-import { needTools, run, tempDir } from './helpers.js';
+import { buildInto, needTools, run, tempDir } from './helpers.js';
 
 const cluster = (key: KeyType, bin = '/usr/local/bin', data = '/var/lib/etcd'): string => `name: tools
 etcd: { version: "3.5.13" }
@@ -20,14 +19,6 @@ nodes:
 tls: { key: ${key}, extraSANs: [lb.k8s.lan, 10.0.0.100] }
 paths: { bin: ${bin}, data: ${data} }
 `;
-
-async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
-  const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'cluster.yaml'), source);
-  const out = path.join(dir, 'out');
-  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out });
-  return { out, result };
-}
 
 function openssl(args: string[]): string {
   const r = run('openssl', args);
