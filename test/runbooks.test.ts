@@ -165,6 +165,29 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
   });
 
+  await t.test('replace-member.sh finishes a replacement that stopped after member add', async () => {
+    const id = (member: string) => cluster.etcdctl('etcdctl_cluster', 'member list -w simple').stdout.split('\n').find((l) => l.includes(`, ${member}, `))?.split(',')[0];
+    const m1 = id('m1');
+    assert.ok(m1);
+    // etcd refuses membership changes for a few seconds after peers (re)connect: retry, as the runbooks do.
+    const retried = async (args: string) => {
+      let r = cluster.etcdctl('etcdctl_m2', args);
+      for (let i = 0; i < 20 && r.status !== 0; i++) {
+        await sleep(1000);
+        r = cluster.etcdctl('etcdctl_m2', args);
+      }
+      assert.equal(r.status, 0, `${args}: ${r.stderr}`);
+    };
+    await retried(`member remove ${m1}`);
+    await retried('member add m1 --peer-urls=https://127.0.0.1:2380 --learner');
+    assert.deepEqual(memberList(cluster), ['started m2', 'started m3', 'unstarted  learner']);
+    const r = runbook('replace-member.sh', ['m1', '--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    assert.match(r.stderr, /added but never started/);
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
+    assert.equal(await localValue(cluster, 'etcdctl_m1', '/rb/after-replace', 'three'), 'three');
+  });
+
   await t.test('plan, add-member.sh and remove-member.sh grow the cluster to 4 and shrink it back', async () => {
     rewriteNodes(cluster, ['m1', 'm2', 'm3', 'm4']);
     const plan = runCli(['plan', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });

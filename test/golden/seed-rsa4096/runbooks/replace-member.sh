@@ -57,6 +57,14 @@ if [ "$live" = true ]; then
   reconfigure remove "${LIVE_ID[$name]}" >/dev/null || die "$EXIT_FAILED" "member remove $name failed"
   say "removed $name from $CLUSTER"
 else
+  # An earlier attempt may have left NAME added but never started: etcd lists it by peer URL alone.
+  stale=${LIVE_ID[${PEER_URL[$name]}]:-}
+  if [ -n "$stale" ]; then
+    confirm "remove the member $stale at ${PEER_URL[$name]}, added but never started (an earlier attempt?), before adding $name again"
+    reconfigure remove "$stale" >/dev/null || die "$EXIT_FAILED" "member remove $stale failed"
+    load_live_members
+    count_voting "$name"
+  fi
   [ "$HEALTHY_OTHERS" -ge "$(quorum_of $((VOTING + 1)))" ] || die "$EXIT_REFUSED" "$name is not in the cluster, and only $HEALTHY_OTHERS of $VOTING voting members are healthy"
   confirm "$name is not a member of $CLUSTER now: add it as ${PEER_URL[$name]}, setting aside any data on $host"
 fi
