@@ -118,6 +118,7 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     // Followers first, the leader last, each with its size before and after.
     assert.equal((r.stderr.match(/defragmenting m\d/g) ?? []).length, 3, r.stderr);
     assert.match(r.stderr, /m\d: \d+ -> \d+ bytes/);
+    t.diagnostic(`defrag.sh: ${(r.stderr.match(/m\d: \d+ -> \d+ bytes/g) ?? []).join('; ')}`);
     const old = cluster.etcdctl('etcdctl_cluster', `get /rb/counter --rev=${first.header.revision}`);
     assert.notEqual(old.status, 0);
     assert.match(old.stderr, /required revision has been compacted/);
@@ -238,6 +239,7 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     const lines = written.trim().split('\n');
     assert.deepEqual(lines.filter((l) => l !== 'ok'), [], 'no write failed');
     assert.ok(lines.length >= 10, `the writer kept writing (${lines.length} writes)`);
+    t.diagnostic(`rotate-certs.sh: ${lines.length} writes while it ran, ${lines.filter((l) => l !== 'ok').length} failed`);
     for (const m of cluster.members) {
       const served = servedFingerprint(cluster, m);
       assert.notEqual(served, before[m], `${m} serves a new certificate`);
