@@ -12,7 +12,7 @@ import path from 'node:path';
  */
 export async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
   const tx = new FileTransaction();
-  tx.write(file, contents, mode, { exclusive });
+  tx.write(file, contents, mode, { exclusive, durable: true });
   await tx.commit();
 }
 
@@ -21,6 +21,7 @@ interface Staged {
   contents: string;
   mode: number;
   exclusive: boolean;
+  durable: boolean;
   dirMode: number | undefined;
 }
 
@@ -29,9 +30,14 @@ export class FileTransaction {
   private readonly removals: { target: string; pruneUpTo: string | undefined }[] = [];
   private readonly suffix = `.etcd-gen-${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`;
 
-  /** A file to write; `dirMode` for directories created on the way (default 0755 less umask). */
-  write(target: string, contents: string, mode: number, options: { exclusive?: boolean; dirMode?: number } = {}): void {
-    this.writes.push({ target, contents, mode, exclusive: options.exclusive ?? false, dirMode: options.dirMode });
+  /**
+   * A file to write; `dirMode` for directories created on the way (default 0755 less umask). `durable`
+   * files (secrets: nothing can make them again) are flushed to disk, with their directories; the output
+   * is not, since a build makes it again from cluster.yaml and the secrets.
+   */
+  write(target: string, contents: string, mode: number, options: { exclusive?: boolean; durable?: boolean; dirMode?: number } = {}): void {
+    const exclusive = options.exclusive ?? false;
+    this.writes.push({ target, contents, mode, exclusive, durable: exclusive || (options.durable ?? false), dirMode: options.dirMode });
   }
 
   /** A file to remove once everything is written; empty directories up to `pruneUpTo` go with it. */
@@ -44,10 +50,10 @@ export class FileTransaction {
   }
 
   /**
-   * Stages everything (each file written and flushed to disk); on any failure removes what it staged and
+   * Stages everything (durable files flushed to disk); on any failure removes what it staged and
    * rethrows, leaving the targets as they were. Then puts the exclusive files in place first, with hard
    * links that fail if another writer got there first, then renames the rest, removes what is to go, and
-   * flushes the directories, so a crash right after a build cannot lose a new CA key.
+   * flushes the directories of durable files, so a crash right after a build cannot lose a new CA key.
    */
   async commit(): Promise<void> {
     const staged: string[] = [];
@@ -67,7 +73,7 @@ export class FileTransaction {
         const handle = await open(tmp, 'wx', w.mode);
         try {
           await handle.writeFile(w.contents);
-          await handle.sync();
+          if (w.durable) await handle.sync();
         } finally {
           await handle.close();
         }
@@ -92,7 +98,7 @@ export class FileTransaction {
       await rm(r.target, { force: true });
       if (r.pruneUpTo) await pruneEmptyDirs(r.pruneUpTo, path.dirname(r.target));
     }
-    for (const dir of new Set(this.writes.map((w) => path.dirname(w.target)))) await syncDir(dir);
+    for (const dir of new Set(this.writes.filter((w) => w.durable).map((w) => path.dirname(w.target)))) await syncDir(dir);
   }
 }
 

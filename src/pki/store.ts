@@ -105,7 +105,7 @@ export async function stageSecrets(
     const sealed = op.ext === 'key' && recipients !== null;
     const file = secretFile(dir, op.id, sealed ? 'key.age' : op.ext);
     const contents = sealed ? await encryptTo(recipients, op.contents) : op.contents;
-    tx.write(file, contents, op.ext === 'key' ? 0o600 : 0o644, { exclusive: op.exclusive, dirMode: 0o700 });
+    tx.write(file, contents, op.ext === 'key' ? 0o600 : 0o644, { exclusive: op.exclusive, dirMode: 0o700, durable: true });
     if (op.ext === 'key') tx.remove(secretFile(dir, op.id, sealed ? 'key' : 'key.age'));
     written.push(file);
   }
@@ -116,20 +116,20 @@ export async function stageSecrets(
     const isCa = pair.spec.id === CA_ID;
     if (recipients !== null) {
       const file = secretFile(dir, pair.spec.id, 'key.age');
-      tx.write(file, await encryptTo(recipients, pair.keyPem), 0o600, { exclusive: isCa && fresh, dirMode: 0o700 });
+      tx.write(file, await encryptTo(recipients, pair.keyPem), 0o600, { exclusive: isCa && fresh, dirMode: 0o700, durable: true });
       written.push(file);
       if (toEncrypt) tx.remove(secretFile(dir, pair.spec.id, 'key'));
     } else {
       const file = secretFile(dir, pair.spec.id, 'key');
-      tx.write(file, pair.keyPem, 0o600, { exclusive: isCa, dirMode: 0o700 });
+      tx.write(file, pair.keyPem, 0o600, { exclusive: isCa, dirMode: 0o700, durable: true });
       written.push(file);
     }
     if (fresh) {
       const crt = secretFile(dir, pair.spec.id, 'crt');
-      tx.write(crt, pair.certPem, 0o644, { exclusive: isCa, dirMode: 0o700 });
+      tx.write(crt, pair.certPem, 0o644, { exclusive: isCa, dirMode: 0o700, durable: true });
       written.push(crt);
     }
   }
-  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700 });
+  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700, durable: true });
   return written;
 }
