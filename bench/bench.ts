@@ -17,19 +17,37 @@ function have(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 }
 
-/** Median wall time in ms of `runs` runs; `prepare` runs untimed before each. */
-function measure(runs: number, prepare: () => void, cmd: string, args: string[], cwd: string): number {
-  const times: number[] = [];
+interface Scenario {
+  name: string;
+  keys: number;
+  /** Runs untimed before each timed run. */
+  prepare: () => void;
+  cmd: string;
+  args: string[];
+  cwd: string;
+}
+
+/**
+ * Median wall time in ms of each scenario over `runs` rounds. The scenarios take turns within a round, so
+ * a change in the machine's speed during the bench (this host's varies) falls on all of them alike and
+ * the ratios between them hold.
+ */
+function measureTogether(runs: number, scenarios: readonly Scenario[]): number[] {
+  const times: number[][] = scenarios.map(() => []);
   for (let i = 0; i < runs; i++) {
-    prepare();
-    const start = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    times.push(ms);
+    scenarios.forEach((sc, j) => {
+      sc.prepare();
+      const start = process.hrtime.bigint();
+      const r = spawnSync(sc.cmd, sc.args, { cwd: sc.cwd, encoding: 'utf8' });
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (r.status !== 0) throw new Error(`${sc.cmd} ${sc.args.join(' ')} failed: ${r.stderr}`);
+      times[j]?.push(ms);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? NaN;
+  return times.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return ts[Math.floor(ts.length / 2)] ?? NaN;
+  });
 }
 
 function cluster(members: number, key: string): string {
@@ -64,10 +82,14 @@ const add = (name: string, ms: number, keys: number) => {
 process.stderr.write(`etcd-gen bench: median of ${RUNS} runs each (RSA-4096: ${Math.max(3, Math.ceil(RUNS / 2))}), ${os.cpus().length} cores\n`);
 const rsaRuns = Math.max(3, Math.ceil(RUNS / 2));
 
-add('node -e 0 (floor)', measure(RUNS, () => undefined, process.execPath, ['-e', '0'], work), 0);
+const nothing = () => undefined;
+const build = (dir: string): Pick<Scenario, 'cmd' | 'args' | 'cwd'> => ({ cmd: process.execPath, args: [cli, 'build', 'cluster.yaml', '-o', 'out'], cwd: dir });
+const addAll = (runs: number, scenarios: Scenario[]) => measureTogether(runs, scenarios).forEach((ms, i) => add(scenarios[i]?.name ?? '?', ms, scenarios[i]?.keys ?? 0));
 
+// RSA-4096: etcd-gen against the seed's pipeline and an openssl script, taking turns.
+const rsa: Scenario[] = [];
 const rsa3 = project('rsa3', cluster(3, 'rsa-4096'));
-add('etcd-gen build, 3 members, RSA-4096, new PKI', measure(rsaRuns, fresh(rsa3), process.execPath, [cli, 'build', 'cluster.yaml', '-o', 'out'], rsa3), 9);
+rsa.push({ name: 'etcd-gen build, 3 members, RSA-4096, new PKI', keys: 9, prepare: fresh(rsa3), ...build(rsa3) });
 
 // The seed's pipeline: cfssl CA plus one shared peer and one shared client certificate, RSA-4096.
 if (have('cfssl') && have('cfssljson')) {
@@ -86,7 +108,7 @@ if (have('cfssl') && have('cfssljson')) {
     'cfssl gencert -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile=etcd etcd-csr.json 2>/dev/null | cfssljson -bare etcd-peer',
     'cfssl gencert -ca ca.pem -ca-key ca-key.pem -config ca-config.json -profile=etcd etcd-csr.json 2>/dev/null | cfssljson -bare etcd-client',
   ].join(' && ');
-  add('cfssl (seed), CA + shared peer + client, RSA-4096', measure(rsaRuns, () => undefined, 'bash', ['-c', script], dir), 3);
+  rsa.push({ name: 'cfssl (seed), CA + shared peer + client, RSA-4096', keys: 3, prepare: nothing, cmd: 'bash', args: ['-c', script], cwd: dir });
 } else {
   process.stderr.write('  cfssl: not installed (apt-get install golang-cfssl); skipped\n');
 }
@@ -98,18 +120,23 @@ if (have('openssl')) {
     `openssl x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out ${name}.crt -days 365 ` +
     `-extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth') 2>/dev/null`;
   const script = ['openssl req -x509 -newkey rsa:4096 -nodes -keyout ca.key -out ca.crt -subj /CN=etcd-ca -days 3650 2>/dev/null', leaf('peer'), leaf('client')].join(' && ');
-  add('openssl script, CA + shared peer + client, RSA-4096', measure(rsaRuns, () => undefined, 'bash', ['-c', script], dir), 3);
+  rsa.push({ name: 'openssl script, CA + shared peer + client, RSA-4096', keys: 3, prepare: nothing, cmd: 'bash', args: ['-c', script], cwd: dir });
 }
 
+// Start-up floor, ECDSA builds of 3 to 15 members (the linearity fit), and a rebuild, taking turns.
 const ec3 = project('ec3', cluster(3, 'ecdsa-p256'));
-add('etcd-gen build, 3 members, ECDSA P-256, new PKI', measure(RUNS, fresh(ec3), process.execPath, [cli, 'build', 'cluster.yaml', '-o', 'out'], ec3), 9);
-add('etcd-gen rebuild, 3 members, ECDSA, existing secrets', measure(RUNS, () => undefined, process.execPath, [cli, 'build', 'cluster.yaml', '-o', 'out'], ec3), 0);
-// Sizes for the linearity fit; 3 members is the build above.
-const SIZES = [6, 9, 12, 15];
-for (const n of SIZES) {
-  const dir = project(`ec${n}`, cluster(n, 'ecdsa-p256'));
-  add(`etcd-gen build, ${n} members, ECDSA P-256, new PKI`, measure(RUNS, fresh(dir), process.execPath, [cli, 'build', 'cluster.yaml', '-o', 'out'], dir), 2 * n + 3);
-}
+const SIZES = [3, 6, 9, 12, 15];
+const ecdsa: Scenario[] = [
+  { name: 'node -e 0 (floor)', keys: 0, prepare: nothing, cmd: process.execPath, args: ['-e', '0'], cwd: work },
+  ...SIZES.map((n) => {
+    const dir = n === 3 ? ec3 : project(`ec${n}`, cluster(n, 'ecdsa-p256'));
+    return { name: `etcd-gen build, ${n} members, ECDSA P-256, new PKI`, keys: 2 * n + 3, prepare: fresh(dir), ...build(dir) };
+  }),
+  // After the 3-member build of the same round: its secrets and output are there.
+  { name: 'etcd-gen rebuild, 3 members, ECDSA, existing secrets', keys: 0, prepare: nothing, ...build(ec3) },
+];
+addAll(RUNS, ecdsa);
+addAll(rsaRuns, rsa);
 
 rmSync(work, { recursive: true, force: true });
 
@@ -133,7 +160,7 @@ lines.push(`| ECDSA rebuild within 3x bare node start | ${fmt(rebuild / floor, 2
 // Linear in members: a least-squares line through the builds of 3 to 15 members, and how well it fits (R²).
 // Two points always fit a line, and single increments of a few tens of ms are mostly noise; a fit over
 // five sizes is not.
-const points = [3, ...SIZES].map((n) => [n, find(`etcd-gen build, ${n} members, ECDSA`)?.ms ?? NaN] as const);
+const points = SIZES.map((n) => [n, find(`etcd-gen build, ${n} members, ECDSA`)?.ms ?? NaN] as const);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const mx = mean(points.map(([x]) => x));
 const my = mean(points.map(([, y]) => y));
