@@ -30,13 +30,15 @@ interface Scenario {
 /**
  * Median wall time in ms of each scenario over `runs` rounds. The scenarios take turns within a round, so
  * a change in the machine's speed during the bench (this host's varies) falls on all of them alike and
- * the ratios between them hold.
+ * the ratios between them hold; a `sync` before each run keeps one scenario's disk writes out of the next.
  */
 function measureTogether(runs: number, scenarios: readonly Scenario[]): number[] {
   const times: number[][] = scenarios.map(() => []);
   for (let i = 0; i < runs; i++) {
     scenarios.forEach((sc, j) => {
       sc.prepare();
+      // Untimed: the previous scenario's writes go to disk now, not during this one.
+      spawnSync('sync');
       const start = process.hrtime.bigint();
       const r = spawnSync(sc.cmd, sc.args, { cwd: sc.cwd, encoding: 'utf8' });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
