@@ -253,6 +253,15 @@ printf '%s\n' $(shq "# Written by $PROG at $STAMP; removed once the member has j
 
 member_remove_join_env() { remote "$1" "rm -f $(shq "$JOIN_ENV")"; }
 
+# The new member's hex id and ETCD_INITIAL_CLUSTER from `member add`'s answer, on one line. etcdctl pads
+# the id to 16 columns with spaces ("Member  688ee5c6782d8a8 added to cluster ...").
+parse_member_add() {
+  local id initial_cluster
+  id=$(sed -n 's/^Member  *\([0-9a-f]*\) added.*/\1/p' <<<"$1")
+  initial_cluster=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$1")
+  echo "$id $initial_cluster"
+}
+
 # Adds NAME at its peer URL as a learner, starts it on HOST with an empty data dir, and promotes it
 # once it has caught up with the leader. The member's files must be deployed on HOST already.
 join_as_learner() {
@@ -260,8 +269,7 @@ join_as_learner() {
   member_stop "$host" || true
   member_set_aside_data "$host" "before-join"
   added=$(reconfigure add "$name" --peer-urls="$peer_url" --learner) || die "$EXIT_FAILED" "member add $name failed"
-  id=$(sed -n 's/^Member \([0-9a-f]*\) added.*/\1/p' <<<"$added")
-  initial_cluster=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$added")
+  read -r id initial_cluster < <(parse_member_add "$added")
   if [ -z "$id" ] || [ -z "$initial_cluster" ]; then die "$EXIT_FAILED" "could not read member add's answer: $added"; fi
   say "added $name as learner $id; starting it on $host"
   member_write_join_env "$host" "$initial_cluster"
