@@ -51,7 +51,7 @@ else
 fi
 
 # Members etcd knows that this output does not, or the other way round.
-if load_live_members_quietly; then
+if read_live_members 2>/dev/null; then
   for n in "${LIVE_NAMES[@]}"; do is_member "$n" || say "warning: $n is a member of the running cluster but not of this output"; done
 fi
 

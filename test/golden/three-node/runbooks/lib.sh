@@ -140,12 +140,13 @@ status_field() {
 
 # The cluster's members as etcd sees them now, from `member list`: fills LIVE_NAMES and, by name (or
 # by peer URL for a member added but not started yet), LIVE_ID, LIVE_PEER, LIVE_CLIENT, LIVE_LEARNER.
-load_live_members() {
-  local list id status name peer client learner key
-  list=$(ectl "$ENDPOINTS" member list -w simple) || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up?"
+# Returns 1 when etcd does not answer.
+read_live_members() {
+  local list id name peer client learner key
+  list=$(ectl "$ENDPOINTS" member list -w simple) || return 1
   LIVE_NAMES=()
   declare -gA LIVE_ID=() LIVE_PEER=() LIVE_CLIENT=() LIVE_LEARNER=()
-  while IFS=',' read -r id status name peer client learner; do
+  while IFS=',' read -r id _ name peer client learner; do
     [ -n "$id" ] || continue
     key=${name# }
     [ -n "$key" ] || key=${peer# }
@@ -154,9 +155,10 @@ load_live_members() {
     LIVE_PEER[$key]=${peer// /}
     LIVE_CLIENT[$key]=${client// /}
     LIVE_LEARNER[$key]=${learner// /}
-    : "$status"
   done <<<"$list"
 }
+
+load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up?"; }
 
 # How many voting members there are now, and how many of them other than EXCLUDE answer healthy.
 count_voting() {
@@ -177,7 +179,7 @@ wait_healthy() {
   local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
   while :; do
     bad=""
-    if ! load_live_members_quietly; then
+    if ! read_live_members 2>/dev/null; then
       bad="(no quorum yet)"
     else
       for n in "${LIVE_NAMES[@]}"; do
@@ -191,11 +193,6 @@ wait_healthy() {
     fi
     sleep 2
   done
-}
-
-load_live_members_quietly() {
-  (ectl "$ENDPOINTS" member list -w simple >/dev/null 2>&1) || return 1
-  load_live_members
 }
 
 # `etcdctl member ARGS...` for a membership change. etcd refuses one while a peer has been connected for
