@@ -212,6 +212,30 @@ describe('second line of defence: values validation refuses run nothing from the
       const help = run('bash', [f.path, '--help'], { cwd: dir });
       assert.equal(help.status, 0, `${f.path} --help: ${help.stderr}`);
     }
+    // cloud-init user-data: still one YAML document of the expected shape, each file at the path the model
+    // names, and every runcmd step exactly the model's (whose values go through the one quoting helper).
+    for (const m of model.members) {
+      const text = file(`nodes/${m.name}/user-data.yaml`);
+      assert.ok(text.startsWith('#cloud-config\n'), m.name);
+      const doc = yaml.load(text) as { write_files: { path: string }[]; runcmd: string[] };
+      assert.deepEqual(Object.keys(doc).sort(), ['runcmd', 'users', 'write_files']);
+      assert.deepEqual(doc.write_files.map((f) => f.path), model.install.files.map((f) => f.path));
+      // Literal blocks end with the newline YAML adds.
+      assert.deepEqual(doc.runcmd.map((item) => item.replace(/\n$/, '')), model.cloudInit.steps.map((step) => step.script));
+    }
+    // And run: each runcmd step under sh, with install and systemctl replaced by stand-ins that record
+    // their arguments (touch, where an injection would land, stays the real one).
+    const stubs = path.join(dir, 'stubs');
+    mkdirSync(stubs);
+    for (const tool of ['install', 'systemctl']) {
+      writeFileSync(path.join(stubs, tool), `#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> "$ARGS_FILE"\n`, { mode: 0o755 });
+    }
+    const argsFile = path.join(dir, 'runcmd-args');
+    for (const step of model.cloudInit.steps) {
+      run('sh', ['-c', step.script], { cwd: dir, env: { PATH: `${stubs}:/usr/bin:/bin`, ARGS_FILE: argsFile } });
+    }
+    const installed = readFileSync(argsFile, 'utf8').split('\n');
+    for (const d of model.install.directories) assert.ok(installed.includes(d.path), `install -d got ${JSON.stringify(d.path)} as one argument`);
     assert.equal(existsSync(pwned), false, 'nothing ran');
   });
 });
