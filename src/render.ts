@@ -120,15 +120,15 @@ export function renderOutput(
     return t(context);
   };
   const files: OutputFile[] = [];
+  // A key file holds a private key by its role; user-data says so itself (it embeds its member's keys).
+  const holdsKey = (role: FileRole) => (role === 'private-key' ? { holdsPrivateKey: true as const } : {});
   const text = (p: string, contents: string, role: FileRole, mode = 0o644): void => {
-    files.push({ path: p, contents, mode, role });
+    files.push({ path: p, contents, mode, role, ...holdsKey(role) });
   };
   const cert = (p: string, id: string): void => text(p, pair(pairs, id).certPem, 'certificate');
   // Wherever the CA certificate goes, every CA to trust goes: more than one during a CA rotation.
   const trust = (p: string): void => text(p, trustBundle, 'certificate');
-  const key = (p: string, id: string): void => {
-    files.push({ path: p, contents: pair(pairs, id).keyPem, mode: 0o600, role: 'private-key', holdsPrivateKey: true });
-  };
+  const key = (p: string, id: string): void => text(p, pair(pairs, id).keyPem, 'private-key', 0o600);
 
   const certificates = [...pairs.values()].map((p) => ({
     id: p.spec.id,
@@ -161,7 +161,7 @@ export function renderOutput(
         mode: f.mode,
         owner: `${f.user}:${f.group}`,
         role: f.role,
-        ...(f.role === 'private-key' ? { holdsPrivateKey: true as const } : {}),
+        ...holdsKey(f.role),
       });
     }
     // user-data carries the whole overlay, keys included: mode 0600, and sealed like a key.

@@ -96,6 +96,11 @@ export async function stageSecrets(
   ops: readonly SecretOp[] = [],
 ): Promise<string[]> {
   const written: string[] = [];
+  // Everything here is a secret: directories 0700, and flushed to disk, since no build can make it again.
+  const write = (file: string, contents: string, mode: number, exclusive: boolean): void => {
+    tx.write(file, contents, mode, { exclusive, dirMode: 0o700, durable: true });
+    written.push(file);
+  };
   for (const op of ops) {
     if (op.kind === 'remove') {
       tx.remove(secretFile(dir, op.id, op.ext));
@@ -105,9 +110,8 @@ export async function stageSecrets(
     const sealed = op.ext === 'key' && recipients !== null;
     const file = secretFile(dir, op.id, sealed ? 'key.age' : op.ext);
     const contents = sealed ? await encryptTo(recipients, op.contents) : op.contents;
-    tx.write(file, contents, op.ext === 'key' ? 0o600 : 0o644, { exclusive: op.exclusive, dirMode: 0o700, durable: true });
+    write(file, contents, op.ext === 'key' ? 0o600 : 0o644, op.exclusive);
     if (op.ext === 'key') tx.remove(secretFile(dir, op.id, sealed ? 'key' : 'key.age'));
-    written.push(file);
   }
   for (const pair of pairs) {
     const fresh = pair.action !== 'reused';
@@ -116,20 +120,17 @@ export async function stageSecrets(
     const isCa = pair.spec.id === CA_ID;
     if (recipients !== null) {
       const file = secretFile(dir, pair.spec.id, 'key.age');
-      tx.write(file, await encryptTo(recipients, pair.keyPem), 0o600, { exclusive: isCa && fresh, dirMode: 0o700, durable: true });
-      written.push(file);
+      write(file, await encryptTo(recipients, pair.keyPem), 0o600, isCa && fresh);
       if (toEncrypt) tx.remove(secretFile(dir, pair.spec.id, 'key'));
     } else {
       const file = secretFile(dir, pair.spec.id, 'key');
-      tx.write(file, pair.keyPem, 0o600, { exclusive: isCa, dirMode: 0o700, durable: true });
-      written.push(file);
+      write(file, pair.keyPem, 0o600, isCa);
     }
     if (fresh) {
       const crt = secretFile(dir, pair.spec.id, 'crt');
-      tx.write(crt, pair.certPem, 0o644, { exclusive: isCa, dirMode: 0o700, durable: true });
-      written.push(crt);
+      write(crt, pair.certPem, 0o644, isCa);
     }
   }
-  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700, durable: true });
+  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700 });
   return written;
 }
