@@ -202,6 +202,9 @@ reconfigure() {
   while :; do
     if out=$(ectl "$ENDPOINTS" member "$@" 2>&1); then
       printf '%s\n' "$out"
+      # etcd derives an added member's id from its peer URLs and the second it was added: a member
+      # added again in the second a just-removed one was added would get that id, which etcd refuses.
+      [ "$1" != remove ] || sleep 1
       return 0
     fi
     if ! grep -q -e 'unhealthy cluster' -e 'not enough started members' <<<"$out" || [ "$SECONDS" -ge "$deadline" ]; then
