@@ -101,6 +101,9 @@ const ROTATION_MESSAGES = {
   trust: 'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member and client, then run build --rotate-ca again',
   sign: 'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member and client (runbooks/rotate-certs.sh), then run build --rotate-ca again',
   finish: 'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere; the rotation is complete',
+  replace:
+    'CA replaced: the CA had expired, so a new one signed every certificate at once and is the only CA trusted. The cluster stays down until every member has them: ' +
+    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/pki/ on the control-plane nodes',
 } as const;
 
 function renewOption(renew: string[] | undefined): readonly string[] | 'all' {
@@ -178,7 +181,8 @@ async function runBuild(args: BuildArgs): Promise<number> {
   printPkiActions(result, (action) => action);
   const rotation = result.pki.rotation;
   if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
-  if (result.pki.pairs.get('ca')?.action === 'issued') {
+  const caAction = result.pki.pairs.get('ca')?.action;
+  if (caAction === 'issued' || caAction === 'reissued') {
     say(`etcd-gen: the new CA key is in ${displayFile(result.secretsDir)}: back it up; every later build of this cluster needs it`);
   }
   const { written, unchanged, removed } = result.report;
@@ -332,7 +336,7 @@ function cli(argv: string[]): Argv {
           .option('rotate-ca', {
             type: 'boolean',
             default: false,
-            describe: 'Take the CA rotation one step further (3 steps: trust the new CA, sign with it, drop the old one; deploy after each)',
+            describe: 'Take the CA rotation one step further (3 steps: trust the new CA, sign with it, drop the old one; deploy after each). An expired CA is replaced in one step',
           })
           .option('renew', {
             type: 'array',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { build } from '../src/build.js';
@@ -138,6 +139,47 @@ describe('pki', () => {
       /this CA is not the one .*ca\.crt was built with/,
     );
     assert.deepEqual(readTree(p.out), before, 'nothing in the output changed');
+  });
+
+  it('refuses to build on an expired CA, then replaces it in one step only when --rotate-ca asks', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    const secretsBefore = readTree(p.secrets);
+    const expired = new Date(T0.getTime() + 3651 * DAY);
+    assert.match(await inputError(p.build(expired)), /ca\.crt: the CA expired on 2035-12-30: .*--rotate-ca.*rotate-certs\.sh --all-at-once/);
+    assert.deepEqual(readTree(p.out), before, 'nothing in the output changed');
+    assert.deepEqual(readTree(p.secrets), secretsBefore, 'nothing in the secrets changed');
+
+    const result = await build({ configFile: p.config, outDir: p.out, secretsDir: p.secrets, now: expired, rotateCa: true });
+    assert.equal(result.pki.rotation, 'replace');
+    const ca = result.pki.pairs.get('ca');
+    assert.equal(`${ca?.action}: ${ca?.reason}`, 'reissued: the CA expired on 2035-12-30');
+    for (const pair of result.pki.pairs.values()) if (!pair.spec.isCa) assert.equal(`${pair.action}: ${pair.reason}`, 'reissued: the CA was replaced', pair.spec.id);
+    const newCa = new X509Certificate(readFileSync(path.join(p.secrets, 'ca.crt')));
+    assert.notEqual(newCa.fingerprint256, new X509Certificate(secretsBefore.get('ca.crt')?.contents ?? '').fingerprint256);
+    assert.ok(newCa.checkPrivateKey(createPrivateKey(readFileSync(path.join(p.secrets, 'ca.key')))), 'the stored key is the new CA\'s');
+    const after = readTree(p.out);
+    assert.equal(after.get('admin/pki/ca.crt')?.contents, newCa.toString(), 'the new CA is the only one trusted');
+    const leaf = new X509Certificate(after.get('nodes/etcd1/root/etc/etcd/pki/server.crt')?.contents ?? '');
+    assert.ok(leaf.verify(newCa.publicKey) && new Date(leaf.validTo).getTime() > expired.getTime(), 'leaves are signed by the new CA');
+    // The replacement is done: the next build reuses everything and rotates nothing.
+    const again = await p.build(expired);
+    assert.equal(again.pki.rotation, null);
+    assert.ok([...again.pki.pairs.values()].every((pair) => pair.action === 'reused'));
+  });
+
+  it('replaces an expired CA with the next one when a rotation was under way', async (t) => {
+    const p = project(t);
+    await p.build();
+    const late = new Date(T0.getTime() + 3600 * DAY);
+    await build({ configFile: p.config, outDir: p.out, secretsDir: p.secrets, now: late, rotateCa: true });
+    const next = readFileSync(path.join(p.secrets, 'ca-next.crt'), 'utf8');
+    const result = await build({ configFile: p.config, outDir: p.out, secretsDir: p.secrets, now: new Date(T0.getTime() + 3651 * DAY), rotateCa: true });
+    assert.equal(result.pki.rotation, 'replace');
+    assert.equal(readFileSync(path.join(p.secrets, 'ca.crt'), 'utf8'), next, 'the CA trusted since the first step signs');
+    assert.ok(!existsSync(path.join(p.secrets, 'ca-next.crt')) && !existsSync(path.join(p.secrets, 'ca-next.key')));
+    assert.equal(readTree(p.out).get('admin/pki/ca.crt')?.contents, next);
   });
 
   it('refuses to write into a directory that is not etcd-gen output', async (t) => {

@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createCa } from '../src/pki/issue.js';
+import type { CertSpec } from '../src/pki/profiles.js';
 import { RUNBOOKS } from '../src/render.js';
 import { needTools, run, runCli } from './helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
@@ -60,6 +63,36 @@ function servedFingerprint(cluster: LoopbackCluster, member: string): string {
   const r = cluster.ns('sh', ['-c', script]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
+}
+
+/**
+ * The CA of `caPem` as it would be once expired: the same name and key (so every leaf it signed still
+ * chains to it), valid for one day three days ago. Stands in for years of waiting.
+ */
+async function expiredTwin(caPem: string, keyPem: string): Promise<string> {
+  const commonName = /^CN=(.*)$/m.exec(new X509Certificate(caPem).subject)?.[1];
+  assert.ok(commonName);
+  const privateKey = createPrivateKey(keyPem);
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
+  const keys = {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), algorithm, true, ['verify']),
+  } as CryptoKeyPair;
+  return createCa({ commonName, keyType: 'ecdsa-p256', days: 1 } as CertSpec, keys, new Date(Date.now() - 3 * 86_400_000));
+}
+
+/** Every file under `dir` whose contents hold `pem`, with it replaced by `by`. */
+function replacePem(dir: string, pem: string, by: string): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes(pem)) continue;
+    writeFileSync(file, text.split(pem).join(by));
+    n++;
+  }
+  return n;
 }
 
 test('lib.sh reads member add\'s answer, whatever the width of the new id', async (t) => {
@@ -341,5 +374,47 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
     assert.equal(runbook('health.sh').status, 0);
   });
-});
 
+  await t.test('an expired CA: build refuses; build --rotate-ca replaces it in one step; rotate-certs.sh --all-at-once brings the cluster back with its data', async () => {
+    await put(cluster, '/rb/before-expiry', 'kept');
+    // Years pass: the CA everyone trusts is now one that has expired, and every member restarts with it.
+    const secrets = path.join(cluster.dir, 'secrets');
+    const caPem = readFileSync(path.join(secrets, 'ca.crt'), 'utf8');
+    const twin = await expiredTwin(caPem, readFileSync(path.join(secrets, 'ca.key'), 'utf8'));
+    assert.equal(replacePem(secrets, caPem, twin), 1);
+    assert.ok(replacePem(cluster.out, caPem, twin) >= 5, 'every ca.crt of the output');
+    for (const m of cluster.members) await cluster.stop(m);
+    for (const m of cluster.members) cluster.start(m);
+    let refusals = '';
+    for (let i = 0; i < 40 && !refusals; i++) {
+      await sleep(500);
+      refusals = logs(50).split('\n').filter((l) => /certificate has expired/.test(l)).join('\n');
+    }
+    assert.ok(refusals, `members that trust only an expired CA refuse each other:\n${logs()}`);
+    assert.equal(await cluster.waitHealthy(3000), false, 'the cluster is down');
+
+    const refused = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /ca\.crt:1:1: \$: the CA expired on .*--rotate-ca/);
+    const replaced = runCli(['build', 'cluster.yaml', '-o', 'out', '--rotate-ca'], { cwd: cluster.dir });
+    assert.equal(replaced.status, 0, replaced.stderr);
+    assert.match(replaced.stderr, /CA replaced: .*--all-at-once/);
+
+    const rolling = runbook('rotate-certs.sh', ['--yes']);
+    assert.equal(rolling.status, 3, rolling.stderr);
+    assert.match(rolling.stderr, /does not answer: .*--all-at-once/);
+    const started = Date.now();
+    const r = runbook('rotate-certs.sh', ['--all-at-once', '--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    t.diagnostic(`rotate-certs.sh --all-at-once: the cluster was healthy again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(runbook('health.sh').status, 0);
+    assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-expiry --print-value-only').stdout.trim(), 'kept', 'the data outlived the CA');
+    for (const m of cluster.members) {
+      const leaf = path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt');
+      assert.equal(servedFingerprint(cluster, m), fingerprint(cluster, leaf), `${m} serves its leaf of the new CA`);
+    }
+    const up = runbook('rotate-certs.sh', ['--all-at-once', '--yes']);
+    assert.equal(up.status, 3, 'a cluster that is up is not restarted all at once');
+    assert.match(up.stderr, /the cluster is up/);
+  });
+});

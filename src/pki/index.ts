@@ -6,7 +6,7 @@
  *
  * The CA is never replaced here: a missing half, a key that does not match, an expired CA, or a CA that
  * the existing output does not trust all stop the build. Only the CA rotation (--rotate-ca) moves to a
- * new CA, in three deployable steps.
+ * new CA: in three deployable steps while the CA is valid, or, once it has expired, in one.
  */
 import type { KeyType } from '../config.js';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
@@ -48,8 +48,11 @@ export interface PkiInput {
  * 'trust' creates the next CA and trusts it beside the current one (leaves unchanged);
  * 'sign' makes the next CA the signing one and reissues every leaf, still trusting the old CA;
  * 'finish' stops trusting the old CA.
+ * Once the CA has expired nothing it signed is valid and there is no trust left to carry over, so the
+ * rotation is one step, 'replace': a new CA (or the next one, if a rotation was under way) signs every
+ * leaf at once and is the only CA trusted. The cluster is down until every member has them.
  */
-export type RotationStep = 'trust' | 'sign' | 'finish';
+export type RotationStep = 'trust' | 'sign' | 'finish' | 'replace';
 
 /** A change to the secrets directory beyond issuing pairs: the CA rotation's moves. */
 export type SecretOp =
@@ -127,6 +130,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   const caCertPath = input.secretPath(CA_ID, 'crt');
   const caKeyPath = input.secretPath(CA_ID, 'key');
   let ca: Parsed | null = null;
+  let caExpired = false;
   if (caStored.certPem === null && caStored.keyPem === null) {
     if (input.previousCaPem !== null) throw new InputError([fail(caKeyPath, pkiMessages.caMissingButOutputHasOne(input.previousCaPath))]);
   } else if (caStored.certPem === null || caStored.keyPem === null) {
@@ -135,14 +139,15 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   } else {
     ca = parsePair(CA_ID, caStored.certPem, caStored.keyPem);
     if (!ca.cert.ca) throw new InputError([fail(caCertPath, pkiMessages.notACa)]);
-    if (notAfter(ca.cert).getTime() <= now.getTime()) throw new InputError([fail(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
+    caExpired = notAfter(ca.cert).getTime() <= now.getTime();
+    if (caExpired && !input.rotateCa) throw new InputError([fail(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
     if (input.previousCaPem !== null && !bundleIncludes(input.previousCaPem, caStored.certPem)) {
       throw new InputError([fail(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
     }
     const caType = keyTypeOf(ca.cert);
     if (caType !== caSpec.keyType) warn(caCertPath, pkiMessages.caKeyTypeKept(caType ?? 'unknown', caSpec.keyType));
     const daysLeft = Math.floor((notAfter(ca.cert).getTime() - now.getTime()) / DAY_MS);
-    if (daysLeft < model.tls.certDays) warn(caCertPath, pkiMessages.caExpiresSoon(daysLeft, model.tls.certDays));
+    if (!caExpired && daysLeft < model.tls.certDays) warn(caCertPath, pkiMessages.caExpiresSoon(daysLeft, model.tls.certDays));
   }
 
   // ---- CA rotation: one step per --rotate-ca ----------------------------------------------------------
@@ -156,10 +161,26 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   }
   let previousCaPem = stored.get(CA_PREVIOUS_ID)?.certPem ?? null;
   let rotation: RotationStep | null = null;
+  let replacedCa: Parsed | null = null;
   if (input.rotateCa) {
     if (ca === null) throw new UsageError(pkiMessages.nothingToRotate);
-    rotation = next !== null ? 'sign' : previousCaPem !== null ? 'finish' : 'trust';
-    if (rotation === 'trust') {
+    rotation = caExpired ? 'replace' : next !== null ? 'sign' : previousCaPem !== null ? 'finish' : 'trust';
+    if (rotation === 'replace') {
+      // The one-step replacement of an expired CA: below, the new CA is stored over it and signs every leaf.
+      replacedCa = ca;
+      if (next !== null && notAfter(next.cert).getTime() > now.getTime()) {
+        ca = next;
+      } else {
+        const issue = await import('./issue.js');
+        const keys = await issue.generateKeyPair(caSpec.keyType);
+        const certText = await issue.createCa(caSpec, keys, now);
+        ca = { cert: parseCert(certText), certPem: certText, keyPem: await issue.exportPrivateKeyPem(keys.privateKey) };
+      }
+      if (next !== null) secretOps.push({ kind: 'remove', id: CA_NEXT_ID, ext: 'key' }, { kind: 'remove', id: CA_NEXT_ID, ext: 'crt' });
+      if (previousCaPem !== null) secretOps.push({ kind: 'remove', id: CA_PREVIOUS_ID, ext: 'crt' });
+      next = null;
+      previousCaPem = null;
+    } else if (rotation === 'trust') {
       const issue = await import('./issue.js');
       const keys = await issue.generateKeyPair(caSpec.keyType);
       const certText = await issue.createCa(caSpec, keys, now);
@@ -197,7 +218,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
       continue;
     }
     const parsed = parsePair(spec.id, s.certPem, s.keyPem);
-    const reason = ca === null ? 'the CA is new' : renew.has(spec.id) ? 'renewal requested' : staleReason(parsed.cert, spec, ca.cert, model.tls.renewBeforeDays, now);
+    const reason = ca === null ? 'the CA is new' : replacedCa !== null ? 'the CA was replaced' : renew.has(spec.id) ? 'renewal requested' : staleReason(parsed.cert, spec, ca.cert, model.tls.renewBeforeDays, now);
     decisions.push({ spec, reuse: reason === null ? parsed : null, action: reason === null ? 'reused' : 'reissued', reason: reason ?? '' });
   }
 
@@ -236,6 +257,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     );
     for (const p of issued) pairs.set(p.spec.id, p);
   }
+  if (replacedCa !== null) pairs.set(CA_ID, describe(caSpec, ca, 'reissued', `the CA expired on ${notAfter(replacedCa.cert).toISOString().slice(0, 10)}`));
   if (!pairs.has(CA_ID)) pairs.set(CA_ID, describe(caSpec, ca, 'reused', ''));
   for (const d of decisions) if (d.reuse !== null) pairs.set(d.spec.id, describe(d.spec, d.reuse, 'reused', ''));
 

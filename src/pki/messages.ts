@@ -8,7 +8,9 @@ export const pkiMessages = {
   caHalfMissing: (cert: string, key: string) =>
     `${cert} and ${key} must both be present: restore the missing one from backup. etcd-gen never replaces an existing CA`,
   notACa: 'this certificate is not a CA (no basicConstraints CA:TRUE): restore the real ca.crt',
-  caExpired: (when: Date) => `the CA expired on ${iso(when)}: every certificate it signed is invalid; a new CA needs a planned rotation of the whole cluster`,
+  caExpired: (when: Date) =>
+    `the CA expired on ${iso(when)}: every certificate it signed is invalid, so members can no longer connect to each other. ` +
+    'Check this machine\'s clock first; then run etcd-gen build --rotate-ca to replace the CA in one step, and runbooks/rotate-certs.sh --all-at-once to install it on every member',
   caDiffersFromOutput: (previousCa: string) =>
     `this CA is not the one ${previousCa} was built with: is --secrets pointing at another cluster's secrets? Use the matching secrets directory`,
   caKeyTypeKept: (have: string, want: string) =>

@@ -117,18 +117,20 @@ export async function stageSecrets(
     const fresh = pair.action !== 'reused';
     const toEncrypt = recipients !== null && !fresh && stored.get(pair.spec.id)?.keyEncrypted === false;
     if (!fresh && !toEncrypt) continue;
-    const isCa = pair.spec.id === CA_ID;
+    // A CA key is only ever created, never written over: the one exception is the replacement of an
+    // expired CA (--rotate-ca), the only way a CA pair is 'reissued'.
+    const newCa = pair.spec.id === CA_ID && pair.action === 'issued';
     if (recipients !== null) {
       const file = secretFile(dir, pair.spec.id, 'key.age');
-      write(file, await encryptTo(recipients, pair.keyPem), 0o600, isCa && fresh);
+      write(file, await encryptTo(recipients, pair.keyPem), 0o600, newCa);
       if (toEncrypt) tx.remove(secretFile(dir, pair.spec.id, 'key'));
     } else {
       const file = secretFile(dir, pair.spec.id, 'key');
-      write(file, pair.keyPem, 0o600, isCa);
+      write(file, pair.keyPem, 0o600, newCa);
     }
     if (fresh) {
       const crt = secretFile(dir, pair.spec.id, 'crt');
-      write(crt, pair.certPem, 0o644, isCa);
+      write(crt, pair.certPem, 0o644, newCa);
     }
   }
   if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700 });

@@ -5,7 +5,7 @@
 
 usage() {
   cat <<USAGE
-Usage: $PROG [--help] [--yes]
+Usage: $PROG [--help] [--yes] [--all-at-once]
 
 Installs the certificates and keys of this output on every member of etcd cluster $CLUSTER, one
 member at a time (the leader last), after 'etcd-gen build --renew' or a step of '--rotate-ca'.
@@ -16,17 +16,23 @@ after it.
 
 Then install kubernetes/pki/ on every control-plane node; admin/pki/ is used from here already.
 
-  --yes   do not ask first
+  --yes           do not ask first
+  --all-at-once   for a cluster that is down because its CA expired ('etcd-gen build --rotate-ca'
+                  replaced it): install on every member, then restart them all together. Refused
+                  while a quorum of members answers with this output's certificates.
 
 Exit codes: 0 every member has this output's certificates and the cluster is healthy; 1 a step
-failed; 2 usage or keys missing here; 3 refused (unhealthy); 4 not confirmed.
+failed; 2 usage or keys missing here; 3 refused (unhealthy, or up with --all-at-once); 4 not
+confirmed.
 USAGE
 }
 
+ALL_AT_ONCE=false
 while [ $# -gt 0 ]; do
   case $1 in
     -h | --help) usage; exit 0 ;;
     -y | --yes) YES=true ;;
+    --all-at-once) ALL_AT_ONCE=true ;;
     *) usage_error "unexpected argument: $1" ;;
   esac
   shift
@@ -42,10 +48,48 @@ for m in "${MEMBERS[@]}"; do
   done
 done
 
+# Installs this output's certificate files on member $1: staged beside the old ones in one tar stream,
+# then renamed over them. Prints ca-changed or ca-unchanged.
+install_certs() {
+  local m=$1 f install_lines=""
+  for f in "${PKI_FILES[@]}"; do
+    install_lines="$install_lines
+chown $(shq "${PKI_OWNER[$f]}") \"\$s\"/$(shq "$f") && chmod $(shq "${PKI_MODE[$f]}") \"\$s\"/$(shq "$f")"
+  done
+  tar -C "$OUT_DIR/nodes/$m/root$PKI_DIR" -cf - "${PKI_FILES[@]}" | remote "${MEMBER_HOST[$m]}" "set -eu
+p=$(shq "$PKI_DIR")
+s=\$(mktemp -d \"\$p/.rotate.XXXXXX\")
+tar -xf - -C \"\$s\" --no-same-owner --no-same-permissions$install_lines
+if cmp -s \"\$s/ca.crt\" \"\$p/ca.crt\"; then echo ca-unchanged; else echo ca-changed; fi
+for f in \"\$s\"/*; do mv -f \"\$f\" \"\$p/\"; done
+rmdir \"\$s\""
+}
+
+if [ "$ALL_AT_ONCE" = true ]; then
+  up=0
+  for m in "${MEMBERS[@]}"; do healthy "${CLIENT_URL[$m]}" && up=$((up + 1)); done
+  [ "$up" -lt "$(quorum_of "${#MEMBERS[@]}")" ] ||
+    die "$EXIT_REFUSED" "$up of ${#MEMBERS[@]} members answer with this output's certificates: the cluster is up, so install one member at a time (without --all-at-once)"
+  confirm "the cluster is down: install this output's certificates on ${MEMBERS[*]}, then restart all of them together"
+  for m in "${MEMBERS[@]}"; do
+    install_certs "$m" >/dev/null || die "$EXIT_FAILED" "installing the certificates on $m failed; run this again once $m is reachable"
+    say "$m: certificates installed"
+  done
+  for m in "${MEMBERS[@]}"; do
+    # Not a blocking restart: a member is ready only once a quorum is back, so each waits for the others.
+    remote "${MEMBER_HOST[$m]}" "systemctl restart --no-block $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
+  done
+  say "waiting for every member to be healthy"
+  wait_healthy || die "$EXIT_FAILED" "the cluster is not healthy with the new certificates: runbooks/health.sh, and each member's log (journalctl -u $UNIT)"
+  say "done: every member has this output's certificates and the cluster is healthy. Now install kubernetes/pki/ on the control-plane nodes."
+  exit 0
+fi
+
 # Followers first, the leader last: one election at most, and only if a restart is needed.
 order=() leader=""
 for m in "${MEMBERS[@]}"; do
-  status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>/dev/null) || die "$EXIT_REFUSED" "$m does not answer: rotate certificates on a healthy cluster"
+  status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>/dev/null) ||
+    die "$EXIT_REFUSED" "$m does not answer: rotate certificates on a healthy cluster (if it is down because its CA expired, use --all-at-once)"
   if [ "$(status_field "$status" Leader)" = "$(status_field "$status" MemberID)" ]; then leader=$m; else order+=("$m"); fi
 done
 [ -z "$leader" ] || order+=("$leader")
@@ -54,24 +98,11 @@ confirm "install this output's certificates on ${order[*]}, one at a time"
 
 for m in "${order[@]}"; do
   wait_healthy || die "$EXIT_REFUSED" "the cluster is not healthy; stopped before $m"
-  host=${MEMBER_HOST[$m]}
-  install_lines=""
-  for f in "${PKI_FILES[@]}"; do
-    install_lines="$install_lines
-chown $(shq "${PKI_OWNER[$f]}") \"\$s\"/$(shq "$f") && chmod $(shq "${PKI_MODE[$f]}") \"\$s\"/$(shq "$f")"
-  done
-  # One tar stream per member; the new files are staged beside the old ones, then renamed over them.
-  result=$(tar -C "$OUT_DIR/nodes/$m/root$PKI_DIR" -cf - "${PKI_FILES[@]}" | remote "$host" "set -eu
-p=$(shq "$PKI_DIR")
-s=\$(mktemp -d \"\$p/.rotate.XXXXXX\")
-tar -xf - -C \"\$s\" --no-same-owner --no-same-permissions$install_lines
-if cmp -s \"\$s/ca.crt\" \"\$p/ca.crt\"; then echo ca-unchanged; else echo ca-changed; fi
-for f in \"\$s\"/*; do mv -f \"\$f\" \"\$p/\"; done
-rmdir \"\$s\"") || die "$EXIT_FAILED" "installing the certificates on $m failed"
+  result=$(install_certs "$m") || die "$EXIT_FAILED" "installing the certificates on $m failed"
   if [ "$result" = ca-changed ]; then
     say "$m: certificates installed; the CA bundle changed, restarting etcd"
     # A blocking restart: etcd tells systemd it is ready once it has rejoined its running peers.
-    remote "$host" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
+    remote "${MEMBER_HOST[$m]}" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
   else
     say "$m: certificates installed; etcd uses them for new connections"
   fi
