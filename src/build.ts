@@ -4,13 +4,13 @@
  * memory; `build` then writes, and `check` compares with what is on disk.
  */
 import path from 'node:path';
-import { InputError, type Diagnostic } from './diagnostics.js';
-import { FileTransaction } from './fsutil.js';
+import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
+import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
-import { readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
+import { COMMIT_JOURNAL, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
 import { loadTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion } from './resources.js';
@@ -60,6 +60,8 @@ export interface Compiled {
 export interface BuildResult extends Compiled {
   secretsWritten: string[];
   report: WriteReport;
+  /** A build that died among its renames, finished before this one began. */
+  interrupted: { at: string; renamed: number } | null;
 }
 
 /** A path as the user will recognise it: relative to the working directory when below it. */
@@ -102,6 +104,10 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
 
 /** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  // First finish a build that died halfway through putting its files in place: until then the secrets
+  // may hold a new key beside an old certificate.
+  const journal = path.join(options.secretsDir ?? defaultSecretsDir(options.configFile), COMMIT_JOURNAL);
+  const interrupted = await completeInterruptedCommit(journal);
   const compiled = await compile(options);
   const tx = new FileTransaction();
   const secretsWritten = await stageSecrets(
@@ -113,8 +119,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     compiled.pki.secretOps,
   );
   const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
-  await tx.commit();
-  return { ...compiled, secretsWritten, report };
+  await tx.commit(journal);
+  return { ...compiled, secretsWritten, report, interrupted };
 }
 
 export interface CheckResult extends Compiled {
@@ -125,6 +131,10 @@ export interface CheckResult extends Compiled {
 
 /** Compiles and compares with the output on disk; writes nothing, not even new secrets. */
 export async function check(options: BuildOptions): Promise<CheckResult> {
+  const journal = path.join(options.secretsDir ?? defaultSecretsDir(options.configFile), COMMIT_JOURNAL);
+  if (await journalPending(journal)) {
+    throw new UsageError(`a build is putting its files in place, or died doing so (${displayFile(journal)}): wait for it, or run etcd-gen build to finish it`);
+  }
   const compiled = await compile(options);
   const drift = await compareOutput(options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
   const upToDate = drift.added.length === 0 && drift.removed.length === 0 && drift.changed.length === 0;

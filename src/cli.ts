@@ -173,9 +173,13 @@ async function runBuild(args: BuildArgs): Promise<number> {
       membershipSteps: steps?.steps ?? [],
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
+      interrupted: result.interrupted,
       diagnostics: result.diagnostics.map(diagnosticJson),
     });
     return EXIT_OK;
+  }
+  if (result.interrupted !== null) {
+    say(`etcd-gen: finished the build that stopped at ${result.interrupted.at} while putting its files in place (${result.interrupted.renamed} left to rename)`);
   }
   printDiagnostics(result.diagnostics);
   printPkiActions(result, (action) => action);
