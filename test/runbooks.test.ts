@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createCa } from '../src/pki/issue.js';
@@ -56,10 +56,10 @@ const fingerprint = (cluster: LoopbackCluster, pem: string): string => {
   return r.stdout.trim();
 };
 
-/** The SHA-256 fingerprint of the certificate a member serves on its client port. */
-function servedFingerprint(cluster: LoopbackCluster, member: string): string {
+/** The SHA-256 fingerprint of the certificate a member serves on its client port (or its peer port). */
+function servedFingerprint(cluster: LoopbackCluster, member: string, port = 2379): string {
   const pki = path.join(cluster.out, 'admin', 'pki');
-  const script = `openssl s_client -connect ${cluster.host(member)}:2379 -CAfile ${pki}/ca.crt -cert ${pki}/admin.crt -key ${pki}/admin.key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`;
+  const script = `openssl s_client -connect ${cluster.host(member)}:${port} -CAfile ${pki}/ca.crt -cert ${pki}/admin.crt -key ${pki}/admin.key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`;
   const r = cluster.ns('sh', ['-c', script]);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
@@ -110,6 +110,35 @@ test('lib.sh reads member add\'s answer, whatever the width of the new id', asyn
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `${id} m1=https://127.0.0.1:2380,m2=https://127.0.0.2:2380\n`);
   }
+});
+
+test('member_set_aside_data renames within a data dir that is a mount point of its own, and beside one that is not', async (t) => {
+  if (!needTools(t, ['bash', 'unshare', 'mount', 'mountpoint', 'stat'], { root: true })) return;
+  const { buildInto, tempDir } = await import('./helpers.js');
+  const { etcUsersWith } = await import('./harness/deploy.js');
+  const { out } = await buildInto(t, 'name: p\netcd: { version: "3.4.23" }\nnodes: [ { name: m1, host: 127.0.0.1 } ]\n');
+  const scratch = tempDir(t);
+  const users = etcUsersWith(process.getuid?.() ?? 0, scratch);
+  // In a private mount namespace: /var/lib on a tmpfs, and with `dedicated`, the data dir on a second
+  // one holding lost+found, as a freshly made file system does. The remote step runs right there.
+  const script = (dedicated: boolean) => `set -eu
+mount --bind ${users.passwd} /etc/passwd && mount --bind ${users.group} /etc/group
+mount -t tmpfs none /var/lib && mkdir /var/lib/etcd
+${dedicated ? 'mount -t tmpfs none /var/lib/etcd && mkdir /var/lib/etcd/lost+found' : ''}
+mkdir -p /var/lib/etcd/member/wal && echo data >/var/lib/etcd/member/wal/0.wal
+ETCD_GEN_REMOTE=${path.join(scratch, 'here')} bash -c '. "$1" && member_set_aside_data 127.0.0.1 removed' bash ${path.join(out, 'runbooks', 'lib.sh')}
+cd /var/lib && find . | LC_ALL=C sort
+for f in /var/lib/etcd/removed-* /var/lib/etcd.removed-*; do
+  if [ -e "$f" ]; then echo "same disk as the data dir: $([ "$(stat -c %d "$f")" = "$(stat -c %d /var/lib/etcd)" ] && echo yes || echo no)"; fi
+done`;
+  writeFileSync(path.join(scratch, 'here'), '#!/bin/sh\nexec sh -c "$2"\n', { mode: 0o755 });
+  const ls = (dedicated: boolean) => {
+    const r = run('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script(dedicated)]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => l.replace(/\d{8}T\d{6}Z/, 'STAMP'));
+  };
+  assert.deepEqual(ls(true), ['.', './etcd', './etcd/lost+found', './etcd/removed-STAMP', './etcd/removed-STAMP/member', './etcd/removed-STAMP/member/wal', './etcd/removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
+  assert.deepEqual(ls(false), ['.', './etcd', './etcd.removed-STAMP', './etcd.removed-STAMP/member', './etcd.removed-STAMP/member/wal', './etcd.removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
 });
 
 test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, async (t) => {
@@ -209,7 +238,8 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     const r = runbook('replace-member.sh', ['m1', '--yes']);
     // etcd 3.4 still lists members without a quorum (3.5 refuses to): refused either way, nothing changed.
     assert.equal(r.status, 3, r.stderr);
-    assert.match(r.stderr, /only 0 of the other 2 voting members are healthy|is a quorum of rb up/);
+    assert.match(r.stderr, /only 0 of the voting members other than m1 are healthy; removing it takes 2 of the 3|is a quorum of rb up/);
+    assert.doesNotMatch(r.stderr, /unrecognized environment variable/, 'ETCDCTL_BIN stays out of etcdctl\'s environment');
     cluster.start('m2');
     cluster.start('m3');
     assert.ok(await cluster.waitHealthy(60_000), logs());
@@ -256,6 +286,16 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     const twice = runbook('add-member.sh', ['m4', '--yes']);
     assert.equal(twice.status, 3, twice.stderr);
 
+    // m3 down: m4 makes the quorum of 4 with m1 and m2, but once replace-member.sh stopped it, m1 and
+    // m2 alone could not commit its removal (3 of 4): refused, and m4 is left running.
+    await cluster.stop('m3');
+    const short = runbook('replace-member.sh', ['m4', '--yes']);
+    assert.equal(short.status, 3, short.stderr);
+    assert.match(short.stderr, /only 2 of the voting members other than m4 are healthy; removing it takes 3 of the 4/);
+    cluster.start('m3');
+    assert.ok(await cluster.waitHealthy(60_000), logs());
+    assert.equal(runbook('health.sh').status, 0, 'm4 was not touched');
+
     const stillListed = runbook('remove-member.sh', ['m4', '--yes']);
     assert.equal(stillListed.status, 2, 'a member still in cluster.yaml is not removed');
     rewriteNodes(cluster, ['m1', 'm2', 'm3']);
@@ -272,6 +312,7 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
 
   await t.test('rotate-certs.sh installs new leaf certificates while a client keeps writing, with no failed write', async () => {
     const before = Object.fromEntries(cluster.members.map((m) => [m, servedFingerprint(cluster, m)]));
+    const peerBefore = Object.fromEntries(cluster.members.map((m) => [m, servedFingerprint(cluster, m, 2380)]));
     const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: cluster.dir });
     assert.equal(renewed.status, 0, renewed.stderr);
     const stopFile = path.join(cluster.dir, 'stop-writer');
@@ -294,6 +335,9 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
       const served = servedFingerprint(cluster, m);
       assert.notEqual(served, before[m], `${m} serves a new certificate`);
       assert.equal(served, fingerprint(cluster, path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt')), `${m} serves this output's certificate`);
+      const peer = servedFingerprint(cluster, m, 2380);
+      assert.notEqual(peer, peerBefore[m], `${m} serves a new peer certificate`);
+      assert.equal(peer, fingerprint(cluster, path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'peer.crt')), `${m} serves this output's peer certificate`);
     }
     // A restarted member joins its peers with its new peer certificate.
     await cluster.stop('m2');
@@ -354,6 +398,17 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
   });
 
   await t.test('restore.sh asks first; then rebuilds the whole cluster from the snapshot', async () => {
+    // A member without room for the restore: refused before anything is stopped.
+    const fakeBin = path.join(cluster.dir, 'full-disk');
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(path.join(fakeBin, 'df'), '#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/full 100 100 0 100% /"\n', { mode: 0o755 });
+    const remote = path.join(cluster.dir, 'member-shell-full');
+    writeFileSync(remote, `#!/bin/sh\nif [ "$1" = ${cluster.host('m2')} ]; then exec ${path.join(cluster.dir, 'member-shell')} "$1" "PATH=${fakeBin}:\\$PATH; $2"; fi\nexec ${path.join(cluster.dir, 'member-shell')} "$@"\n`, { mode: 0o755 });
+    const full = runbook('restore.sh', [snapshot, '--yes'], { env: { ETCD_GEN_REMOTE: remote } });
+    assert.equal(full.status, 3, full.stderr);
+    assert.match(full.stderr, /0 KiB free, \d+ KiB needed[\s\S]*m2 \(127\.0\.0\.2\) cannot take the restore in \/var\/lib\/etcd; nothing was stopped/);
+    assert.equal(runbook('health.sh').status, 0, 'nothing was stopped');
+
     const unconfirmed = runbook('restore.sh', [snapshot]);
     assert.equal(unconfirmed.status, 4, unconfirmed.stderr);
     assert.match(unconfirmed.stderr, /kube-apiserver/);

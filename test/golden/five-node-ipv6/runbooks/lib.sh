@@ -57,6 +57,9 @@ EXIT_ABORTED=4    # not confirmed
 
 YES=false
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+# The tools, taken out of the environment: etcdctl warns of every ETCDCTL_* variable it does not know.
+etcdctl_bin=${ETCDCTL_BIN:-etcdctl} etcdutl_bin=${ETCDUTL_BIN:-etcdutl}
+unset ETCDCTL_BIN ETCDUTL_BIN
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() {
@@ -100,7 +103,7 @@ require_admin_pki() {
       die "$EXIT_USAGE" "$ADMIN_PKI/$f is missing: run the runbooks from the output etcd-gen built, with its keys"
     fi
   done
-  command -v "${ETCDCTL_BIN:-etcdctl}" >/dev/null || die "$EXIT_USAGE" "etcdctl not found: install etcd's etcdctl $ETCD_VERSION or set ETCDCTL_BIN"
+  command -v "$etcdctl_bin" >/dev/null || die "$EXIT_USAGE" "etcdctl not found: install etcd's etcdctl $ETCD_VERSION or set ETCDCTL_BIN"
 }
 
 # etcdctl with the admin certificate against ENDPOINTS (comma-separated); later flags override the
@@ -108,17 +111,24 @@ require_admin_pki() {
 ectl() {
   local endpoints=$1
   shift
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints="$endpoints" \
+  ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$endpoints" \
     --cacert="$ADMIN_PKI/ca.crt" --cert="$ADMIN_PKI/admin.crt" --key="$ADMIN_PKI/admin.key" \
     --dial-timeout=5s --command-timeout=15s "$@"
+}
+
+# The snapshot tool must be here before a snapshot is checked: a missing etcdutl is not a bad snapshot.
+require_snapshot_tool() {
+  [ "$SNAPSHOT_TOOL" = etcdutl ] || return 0
+  command -v "$etcdutl_bin" >/dev/null ||
+    die "$EXIT_USAGE" "etcdutl not found: etcd $ETCD_VERSION checks and restores snapshots with etcdutl; install it from the same release or set ETCDUTL_BIN"
 }
 
 # etcdctl or etcdutl, whichever this release uses for offline snapshot work.
 snapshot_tool() {
   if [ "$SNAPSHOT_TOOL" = etcdutl ]; then
-    "${ETCDUTL_BIN:-etcdutl}" "$@"
+    "$etcdutl_bin" "$@"
   else
-    ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" "$@"
+    ETCDCTL_API=3 "$etcdctl_bin" "$@"
   fi
 }
 
@@ -130,7 +140,11 @@ remote() {
   "${via[@]}" "$host" "$command"
 }
 
-healthy() { ectl "$1" endpoint health --command-timeout=5s >/dev/null 2>&1; }
+# Whether the member at URL serves a linearizable read: it is up, and part of a quorum with a leader.
+# This is what `endpoint health` checks in 3.4; from 3.5 on that command also reports every member
+# unhealthy while any alarm is raised, which would stop defrag.sh from clearing NOSPACE. Alarms are
+# checked on their own (health.sh, defrag.sh).
+healthy() { ectl "$1" get health --command-timeout=5s >/dev/null 2>&1; }
 
 # One field of `endpoint status -w fields` for a single endpoint, e.g. Revision, DBSize, Leader.
 status_field() {
@@ -228,15 +242,24 @@ url_host() {
 member_stop() { remote "$1" "systemctl stop $(shq "$UNIT")"; }
 member_start() { remote "$1" "systemctl start --no-block $(shq "$UNIT")"; }
 
-# Moves whatever is in the data dir to DATA_DIR.REASON-STAMP beside it: never deleted, so a wrong
-# step can be undone. Delete those directories once the cluster is healthy again.
+# Shell code for a member that sets d to the data dir, and aside to where data set aside for REASON
+# goes: DATA_DIR.REASON-STAMP beside the data dir, or DATA_DIR/REASON-STAMP inside it when the data dir
+# is a mount point of its own (a dedicated disk), so that setting aside is a rename on that disk, never
+# a copy onto another (etcd only warns of the extra directory).
+aside_sh() {
+  printf '%s' "d=$(shq "$DATA_DIR")
+if mountpoint -q \"\$d\" 2>/dev/null; then aside=\"\$d/\"$(shq "$1-$STAMP"); else aside=\"\$d.\"$(shq "$1-$STAMP"); fi"
+}
+
+# Moves etcd's data (DATA_DIR/member) aside, as aside_sh says: never deleted, so a wrong step can be
+# undone. Delete those directories once the cluster is healthy again.
 member_set_aside_data() {
   local host=$1 reason=$2
   remote "$host" "set -eu
-d=$(shq "$DATA_DIR"); aside=$(shq "$DATA_DIR.$reason-$STAMP")
-if [ -d \"\$d\" ] && [ -n \"\$(ls -A \"\$d\")\" ]; then
+$(aside_sh "$reason")
+if [ -e \"\$d/member\" ]; then
   mkdir -m 0700 \"\$aside\"
-  find \"\$d\" -mindepth 1 -maxdepth 1 -exec mv -t \"\$aside\" {} +
+  mv \"\$d/member\" \"\$aside/\"
   echo \"set aside the old data in \$aside\" >&2
 fi
 install -d -o $(shq "$ETCD_USER") -g $(shq "$ETCD_GROUP") -m 0700 \"\$d\""

@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 require_admin_pki
+require_snapshot_tool
 [ -n "$file" ] || file="$CLUSTER-$STAMP.db"
 [ ! -e "$file" ] || usage_error "$file exists: choose another FILE"
 [ ! -e "$file.part" ] || usage_error "$file.part exists (an earlier snapshot that did not finish?): remove it first"

@@ -37,12 +37,21 @@ require_admin_pki
 load_live_members
 [ -n "${LIVE_ID[$name]:-}" ] || die "$EXIT_REFUSED" "$name is not a member of $CLUSTER (member list: ${LIVE_NAMES[*]})"
 count_voting "$name"
-needed=$(quorum_of $((VOTING - 1)))
-[ "$VOTING" -ge 2 ] || die "$EXIT_REFUSED" "$name is the only voting member: removing it would end the cluster"
-[ "$HEALTHY_OTHERS" -ge "$needed" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of the other $((VOTING - 1)) voting members are healthy, $needed are needed once $name is gone"
+# The removal is committed by the cluster as it is now, where NAME votes only if it is a healthy voter;
+# after it, the voting members other than NAME must keep a quorum of their own.
+voters_after=$VOTING own_vote=0
+if [ "${LIVE_LEARNER[$name]}" != true ]; then
+  voters_after=$((VOTING - 1))
+  if healthy "${LIVE_CLIENT[$name]}"; then own_vote=1; fi
+fi
+[ "$voters_after" -ge 1 ] || die "$EXIT_REFUSED" "$name is the only voting member: removing it would end the cluster"
+quorum_after=$(quorum_of "$voters_after")
+needed=$(($(quorum_of "$VOTING") - own_vote))
+[ "$needed" -ge "$quorum_after" ] || needed=$quorum_after
+[ "$HEALTHY_OTHERS" -ge "$needed" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of the voting members other than $name are healthy; $needed are needed to remove it and keep a quorum"
 host=$(url_host "${LIVE_PEER[$name]}")
 
-confirm "remove $name (${LIVE_ID[$name]}, ${LIVE_PEER[$name]}) from $CLUSTER: $VOTING -> $((VOTING - 1)) members, quorum $(quorum_of "$VOTING") -> $needed"
+confirm "remove $name (${LIVE_ID[$name]}, ${LIVE_PEER[$name]}) from $CLUSTER: $VOTING -> $voters_after voting members, quorum $(quorum_of "$VOTING") -> $quorum_after"
 
 if status=$(ectl "${LIVE_CLIENT[$name]}" endpoint status -w fields 2>/dev/null) &&
   [ "$(status_field "$status" Leader)" = "$(status_field "$status" MemberID)" ]; then

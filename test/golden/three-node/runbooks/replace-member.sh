@@ -42,10 +42,11 @@ count_voting "$name"
 live=false
 [ -n "${LIVE_ID[$name]:-}" ] && live=true
 if [ "$live" = true ]; then
-  # While NAME is out, the others must keep a quorum of the cluster without it.
-  needed=$(quorum_of $((VOTING - 1)))
-  [ "$VOTING" -ge 2 ] || die "$EXIT_REFUSED" "$name is the only voting member: replacing it would end the cluster; restore from a snapshot instead (runbooks/restore.sh)"
-  [ "$HEALTHY_OTHERS" -ge "$needed" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of the other $((VOTING - 1)) voting members are healthy, $needed are needed once $name is removed: bring them back first"
+  # NAME is stopped before its removal, which is committed by the cluster as it is now: the others
+  # alone must make its quorum (more than the quorum after the removal, for an even member count).
+  needed=$(quorum_of "$VOTING")
+  [ "${LIVE_LEARNER[$name]}" = true ] || [ "$VOTING" -ge 2 ] || die "$EXIT_REFUSED" "$name is the only voting member: replacing it would end the cluster; restore from a snapshot instead (runbooks/restore.sh)"
+  [ "$HEALTHY_OTHERS" -ge "$needed" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of the voting members other than $name are healthy; removing it takes $needed of the $VOTING: bring them back first"
   old_host=$(url_host "${LIVE_PEER[$name]}")
   confirm "remove $name (${LIVE_ID[$name]}, ${LIVE_PEER[$name]}) from $CLUSTER, set its data aside on $host and add it back as ${PEER_URL[$name]}"
   if [ "$old_host" != "$host" ]; then
@@ -72,4 +73,4 @@ fi
 join_as_learner "$name" "$host" "${PEER_URL[$name]}"
 wait_healthy || die "$EXIT_FAILED" "$name was added but the cluster is not healthy yet: runbooks/health.sh"
 ectl "$ENDPOINTS" member list -w table
-say "replaced $name; once you are satisfied, delete $DATA_DIR.*-$STAMP on $host"
+say "replaced $name; once you are satisfied, delete the data set aside as *-$STAMP beside $DATA_DIR on $host (inside it where it is a mount point)"

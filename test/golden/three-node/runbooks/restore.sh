@@ -30,7 +30,8 @@ fi)
   --yes           do not ask before stopping the cluster
   --token TOKEN   the new cluster's initial cluster token
 
-Exit codes: 0 restored and healthy; 1 a step failed; 2 usage or a bad snapshot; 4 not confirmed.
+Exit codes: 0 restored and healthy; 1 a step failed; 2 usage or a bad snapshot; 3 refused (a member
+lacks the restore tool or the room for it; nothing was stopped); 4 not confirmed.
 USAGE
 }
 
@@ -49,6 +50,7 @@ done
 [ -f "$snapshot" ] || usage_error "$snapshot: no such file"
 [[ $token =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || usage_error "--token: use letters, digits, '.', '_' and '-' only"
 require_admin_pki
+require_snapshot_tool
 
 if [ -f "$snapshot.sha256" ]; then
   (cd -- "$(dirname -- "$snapshot")" && sha256sum --quiet -c -- "$(basename -- "$snapshot").sha256") ||
@@ -61,6 +63,20 @@ restore_flags=""
 initial_cluster=""
 for m in "${MEMBERS[@]}"; do initial_cluster="$initial_cluster${initial_cluster:+,}$m=${PEER_URL[$m]}"; done
 
+# Before anything is stopped: every member has the restore tool, and room on its data dir's disk for
+# the snapshot twice (the copy, and the data restored from it).
+need_kib=$((($(stat -c %s -- "$snapshot") * 2 + 1023) / 1024))
+for m in "${MEMBERS[@]}"; do
+  remote "${MEMBER_HOST[$m]}" "set -eu
+tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
+[ -x \"\$tool\" ] || { echo \"\$tool not found\" >&2; exit 1; }
+d=$(shq "$DATA_DIR")
+[ -d \"\$d\" ] || d=\$(dirname \"\$d\")
+free=\$(df -Pk \"\$d\" | awk 'NR == 2 { print \$4 }')
+[ \"\$free\" -ge $need_kib ] || { echo \"\$free KiB free, $need_kib KiB needed\" >&2; exit 1; }" ||
+    die "$EXIT_REFUSED" "$m (${MEMBER_HOST[$m]}) cannot take the restore in $DATA_DIR; nothing was stopped"
+done
+
 confirm "STOP every kube-apiserver using $CLUSTER first. Then: stop etcd on ${MEMBERS[*]}, replace the data of every member with $snapshot (old data set aside), and start them as a new cluster with token $token"
 
 for m in "${MEMBERS[@]}"; do
@@ -70,12 +86,16 @@ done
 
 for m in "${MEMBERS[@]}"; do
   host=${MEMBER_HOST[$m]}
-  staged="$DATA_DIR.restore-$STAMP.db"
   say "restoring $m on $host"
-  remote "$host" "umask 077 && cat >$(shq "$staged")" <"$snapshot" || die "$EXIT_FAILED" "copying the snapshot to $m failed"
+  # The snapshot and the data restored from it are staged where data is set aside: on the data dir's disk.
+  remote "$host" "set -eu
+$(aside_sh restore)
+umask 077
+cat >\"\$aside.db\"" <"$snapshot" || die "$EXIT_FAILED" "copying the snapshot to $m failed"
   member_set_aside_data "$host" "before-restore"
   remote "$host" "set -eu
-d=$(shq "$DATA_DIR"); tmp=$(shq "$DATA_DIR.restore-$STAMP"); snap=$(shq "$staged")
+$(aside_sh restore)
+tmp=\$aside snap=\$aside.db
 tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
 [ -x \"\$tool\" ] || { echo \"\$tool not found on this member\" >&2; exit 1; }
 rm -rf \"\$tmp\"
@@ -85,7 +105,7 @@ ETCDCTL_API=3 \"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initia
 mv \"\$tmp/member\" \"\$d/member\"
 rmdir \"\$tmp\"
 rm -f \"\$snap\" $(shq "$JOIN_ENV")
-chown -R $(shq "$ETCD_USER:$ETCD_GROUP") \"\$d\"" || die "$EXIT_FAILED" "restoring on $m failed; its old data is in $DATA_DIR.before-restore-$STAMP"
+chown -R $(shq "$ETCD_USER:$ETCD_GROUP") \"\$d\"" || die "$EXIT_FAILED" "restoring on $m failed; its old data is in before-restore-$STAMP beside $DATA_DIR (inside it where it is a mount point)"
 done
 
 for m in "${MEMBERS[@]}"; do
@@ -94,5 +114,5 @@ done
 say "waiting for every member to be healthy"
 wait_healthy || die "$EXIT_FAILED" "the restored cluster is not healthy: runbooks/health.sh, and each member's log (journalctl -u $UNIT)"
 ectl "$ENDPOINTS" endpoint status -w table
-say "restored $CLUSTER from $snapshot. Start the kube-apiservers again. Old data is in $DATA_DIR.before-restore-$STAMP on each member: delete it once you are satisfied."
+say "restored $CLUSTER from $snapshot. Start the kube-apiservers again. Old data is in before-restore-$STAMP beside $DATA_DIR on each member (inside it where it is a mount point): delete it once you are satisfied."
 [ "$RESTORE_BUMPS_REVISION" = true ] || say "etcd $ETCD_VERSION did not move the revision forward: restart every kube-apiserver, controller-manager, scheduler and kubelet now"
