@@ -38,6 +38,28 @@ async function localValue(cluster: LoopbackCluster, fn: string, key: string, exp
   return value;
 }
 
+/**
+ * A client writing PREFIX1, PREFIX2, ... through every endpoint, one put after another, until stopped;
+ * `stop` resolves with "ok" or "FAILED i" per write. It runs while a runbook (spawned synchronously) does.
+ */
+async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
+  const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
+  const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
+  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`]);
+  let written = '';
+  writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
+  const done = new Promise((resolve) => writer.on('close', resolve));
+  await sleep(1500);
+  return {
+    async stop() {
+      await sleep(1500);
+      writeFileSync(stopFile, '');
+      await done;
+      return written.trim().split('\n');
+    },
+  };
+}
+
 function memberList(cluster: LoopbackCluster): string[] {
   const r = cluster.etcdctl('etcdctl_cluster', 'member list -w simple');
   assert.equal(r.status, 0, r.stderr);
@@ -216,10 +238,15 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.match(down.stderr, /NOT healthy/);
     await put(cluster, '/rb/while-down', 'two');
 
+    const writer = await startWriter(cluster, '/rb/during-replace/');
     const r = runbook('replace-member.sh', ['m1', '--yes']);
+    const writes = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
-    assert.match(r.stderr, /added m1 as learner [0-9a-f]+/);
-    assert.match(r.stderr, /promoted m1 to a voting member/);
+    assert.deepEqual(writes.filter((l) => l !== 'ok'), [], 'no write failed while m1 was replaced');
+    assert.ok(writes.length >= 10, `the writer kept writing (${writes.length} writes)`);
+    t.diagnostic(`replace-member.sh: ${writes.length} writes while it ran, ${writes.filter((l) => l !== 'ok').length} failed`);
+    assert.match(r.stderr, /added m1 as voter [0-9a-f]+/);
+    assert.match(r.stderr, /m1 has joined/);
     await put(cluster, '/rb/after-replace', 'three');
 
     assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3']);
@@ -227,6 +254,8 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     for (const [key, value] of [['/rb/before-snapshot', 'kept'], ['/rb/before-kill', 'one'], ['/rb/while-down', 'two'], ['/rb/after-replace', 'three']] as const) {
       assert.equal(await localValue(cluster, 'etcdctl_m1', key, value), value, `m1 holds ${key}`);
     }
+    const during = cluster.etcdctl('etcdctl_m1', 'get /rb/during-replace/ --prefix --keys-only --consistency=s');
+    assert.equal(during.stdout.split('\n').filter((l) => l.startsWith('/rb/during-replace/')).length, writes.length, 'm1 holds every write made while it was replaced');
     assert.ok(existsSync(path.join(cluster.dataDir('m1'), 'member')), "m1's data dir was rebuilt");
     assert.equal(existsSync(path.join(cluster.dir, 'run-m1', 'join.env')), false, 'the join settings are gone once m1 has joined');
     assert.equal(runbook('health.sh').status, 0);
@@ -315,19 +344,10 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     const peerBefore = Object.fromEntries(cluster.members.map((m) => [m, servedFingerprint(cluster, m, 2380)]));
     const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: cluster.dir });
     assert.equal(renewed.status, 0, renewed.stderr);
-    const stopFile = path.join(cluster.dir, 'stop-writer');
-    const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-    const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if etcdctl_cluster put /rb/w/$i $i --command-timeout=5s >/dev/null 2>&1; then echo ok; else echo FAILED $i; fi; done`]);
-    let written = '';
-    writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
-    const done = new Promise((resolve) => writer.on('close', resolve));
-    await sleep(1500);
+    const writer = await startWriter(cluster, '/rb/w/');
     const r = runbook('rotate-certs.sh', ['--yes']);
-    await sleep(1500);
-    writeFileSync(stopFile, '');
-    await done;
+    const lines = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
-    const lines = written.trim().split('\n');
     assert.deepEqual(lines.filter((l) => l !== 'ok'), [], 'no write failed');
     assert.ok(lines.length >= 10, `the writer kept writing (${lines.length} writes)`);
     t.diagnostic(`rotate-certs.sh: ${lines.length} writes while it ran, ${lines.filter((l) => l !== 'ok').length} failed`);

@@ -9,9 +9,10 @@ Usage: $PROG [--help] [--yes] NAME
 
 Replaces member NAME of etcd cluster $CLUSTER: a member that died, lost or corrupted its data, or
 moved to a new host (etcd-gen plan names this runbook for moves). It removes NAME from the cluster,
-stops etcd on its host, sets its data dir aside (renamed, never deleted), adds it back as a learner at
-its peer URL in this output, starts it with initial-cluster-state=existing, and promotes it once it
-has caught up. Deploy NAME's files from this output on its host first (nodes/NAME/root/ or
+stops etcd on its host, sets its data dir aside (renamed, never deleted), adds it back at its peer
+URL in this output and starts it with initial-cluster-state=existing. It joins as a voting member, not
+as a learner: a learner refuses the requests that clients such as kube-apiserver already send to its
+URL, and the others make the quorum with or without it. Deploy NAME's files from this output on its host first (nodes/NAME/root/ or
 nodes/NAME/user-data.yaml). Refuses when the other members could not keep a quorum meanwhile.
 
 Members: ${MEMBERS[*]}
@@ -70,7 +71,7 @@ else
   confirm "$name is not a member of $CLUSTER now: add it as ${PEER_URL[$name]}, setting aside any data on $host"
 fi
 
-join_as_learner "$name" "$host" "${PEER_URL[$name]}"
+join_member "$name" "$host" "${PEER_URL[$name]}" voter
 wait_healthy || die "$EXIT_FAILED" "$name was added but the cluster is not healthy yet: runbooks/health.sh"
 ectl "$ENDPOINTS" member list -w table
 say "replaced $name; once you are satisfied, delete the data set aside as *-$STAMP beside $DATA_DIR on $host (inside it where it is a mount point)"

@@ -11,7 +11,8 @@ Adds member NAME, which cluster.yaml has and the running cluster $CLUSTER does n
 plan orders: as a learner (no vote, so quorum is unchanged while it catches up), started with
 initial-cluster-state=existing and an empty data dir (anything there is set aside), then promoted.
 Deploy NAME's files from this output on its host first (nodes/NAME/root/ or nodes/NAME/user-data.yaml).
-Refuses unless every current member is healthy.
+Give clients (kube-apiserver's --etcd-servers) NAME's URL only after this: a learner refuses client
+requests. Refuses unless every current member is healthy.
 
 Members of this output: ${MEMBERS[*]}
 
@@ -45,7 +46,7 @@ count_voting ""
 [ "$HEALTHY_OTHERS" -eq "$VOTING" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of $VOTING members are healthy: grow only a healthy cluster"
 
 confirm "add $name (${PEER_URL[$name]}) to $CLUSTER: $VOTING -> $((VOTING + 1)) members, quorum $(quorum_of "$VOTING") -> $(quorum_of $((VOTING + 1)))"
-join_as_learner "$name" "${MEMBER_HOST[$name]}" "${PEER_URL[$name]}"
+join_member "$name" "${MEMBER_HOST[$name]}" "${PEER_URL[$name]}" learner
 wait_healthy || die "$EXIT_FAILED" "$name was added but the cluster is not healthy yet: runbooks/health.sh"
 ectl "$ENDPOINTS" member list -w table
 say "added $name"

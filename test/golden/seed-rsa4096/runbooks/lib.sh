@@ -285,23 +285,39 @@ parse_member_add() {
   echo "$id $initial_cluster"
 }
 
-# Adds NAME at its peer URL as a learner, starts it on HOST with an empty data dir, and promotes it
-# once it has caught up with the leader. The member's files must be deployed on HOST already.
-join_as_learner() {
-  local name=$1 host=$2 peer_url=$3 added id initial_cluster deadline
+# Adds NAME at its peer URL, starts it on HOST with an empty data dir, and waits until it has joined.
+# The member's files must be deployed on HOST already. AS says how it joins:
+# - learner (add-member.sh): no vote until promoted once it has caught up, so a member that never
+#   comes up does not weigh on the quorum. Clients do not know its URL yet.
+# - voter (replace-member.sh): the others make the quorum with or without it. A learner would refuse
+#   every client request sent to it ("rpc not supported for learner"), and clients such as
+#   kube-apiserver already send requests to this member's URL; a voting member listens for clients
+#   only once it has joined.
+join_member() {
+  local name=$1 host=$2 peer_url=$3 as=$4 added id initial_cluster deadline
+  local -a flags=()
+  [ "$as" = voter ] || flags=(--learner)
   member_stop "$host" || true
   member_set_aside_data "$host" "before-join"
-  added=$(reconfigure add "$name" --peer-urls="$peer_url" --learner) || die "$EXIT_FAILED" "member add $name failed"
+  added=$(reconfigure add "$name" --peer-urls="$peer_url" "${flags[@]}") || die "$EXIT_FAILED" "member add $name failed"
   read -r id initial_cluster < <(parse_member_add "$added")
   if [ -z "$id" ] || [ -z "$initial_cluster" ]; then die "$EXIT_FAILED" "could not read member add's answer: $added"; fi
-  say "added $name as learner $id; starting it on $host"
+  say "added $name as $as $id; starting it on $host"
   member_write_join_env "$host" "$initial_cluster"
   member_start "$host"
   deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120}))
-  until ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || die "$EXIT_FAILED" "$name did not catch up within ${ETCD_GEN_WAIT:-120}s; it stays a learner (no vote): check its log (journalctl -u $UNIT on $host)"
-    sleep 2
-  done
-  say "promoted $name to a voting member"
+  if [ "$as" = voter ]; then
+    until healthy "${CLIENT_URL[$name]}"; do
+      [ "$SECONDS" -lt "$deadline" ] || die "$EXIT_FAILED" "$name did not join within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on $host)"
+      sleep 2
+    done
+    say "$name has joined"
+  else
+    until ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1; do
+      [ "$SECONDS" -lt "$deadline" ] || die "$EXIT_FAILED" "$name did not catch up within ${ETCD_GEN_WAIT:-120}s; it stays a learner (no vote): check its log (journalctl -u $UNIT on $host)"
+      sleep 2
+    done
+    say "promoted $name to a voting member"
+  fi
   member_remove_join_env "$host"
 }
