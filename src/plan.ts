@@ -80,12 +80,14 @@ export function planMembership(previous: readonly ManifestMember[], model: Clust
 
 export function formatPlan(plan: MembershipPlan, cluster: string): string {
   if (plan.steps.length === 0) return `cluster ${cluster}: membership unchanged (${plan.to} members); nothing to do\n`;
-  const lines = [`cluster ${cluster}: ${plan.from} -> ${plan.to} members, ${plan.steps.length} step(s), one at a time, each only when etcdctl_cluster endpoint health passes:`];
+  const lines = [`cluster ${cluster}: ${plan.from} -> ${plan.to} members, ${plan.steps.length} step(s), one at a time, each only when runbooks/health.sh passes:`];
   lines.push('  0. etcd-gen build (writes the configs and certificates the steps deploy)');
   plan.steps.forEach((s, i) => {
     lines.push(`  ${i + 1}. ${s.runbook}`);
     lines.push(`     ${s.detail}; then ${s.membersAfter} members, quorum ${s.quorumAfter}`);
   });
+  // Clients learn the new endpoints last: a member added as a learner refuses their requests until promoted.
+  lines.push(`  ${plan.steps.length + 1}. install kubernetes/ on the control-plane nodes (kube-apiserver's etcd endpoints), now that every step is done`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
