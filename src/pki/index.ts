@@ -168,26 +168,15 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     if (rotation === 'replace') {
       // The one-step replacement of an expired CA: below, the new CA is stored over it and signs every leaf.
       replacedCa = ca;
-      if (next !== null && notAfter(next.cert).getTime() > now.getTime()) {
-        ca = next;
-      } else {
-        const issue = await import('./issue.js');
-        const keys = await issue.generateKeyPair(caSpec.keyType);
-        const certText = await issue.createCa(caSpec, keys, now);
-        ca = { cert: parseCert(certText), certPem: certText, keyPem: await issue.exportPrivateKeyPem(keys.privateKey) };
-      }
+      ca = next !== null && notAfter(next.cert).getTime() > now.getTime() ? next : await createCaPair(caSpec, now);
       if (next !== null) secretOps.push({ kind: 'remove', id: CA_NEXT_ID, ext: 'key' }, { kind: 'remove', id: CA_NEXT_ID, ext: 'crt' });
       if (previousCaPem !== null) secretOps.push({ kind: 'remove', id: CA_PREVIOUS_ID, ext: 'crt' });
       next = null;
       previousCaPem = null;
     } else if (rotation === 'trust') {
-      const issue = await import('./issue.js');
-      const keys = await issue.generateKeyPair(caSpec.keyType);
-      const certText = await issue.createCa(caSpec, keys, now);
-      const keyText = await issue.exportPrivateKeyPem(keys.privateKey);
-      next = { cert: parseCert(certText), certPem: certText, keyPem: keyText };
-      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'key', contents: keyText, exclusive: true });
-      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'crt', contents: certText, exclusive: true });
+      next = await createCaPair(caSpec, now);
+      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'key', contents: next.keyPem, exclusive: true });
+      secretOps.push({ kind: 'write', id: CA_NEXT_ID, ext: 'crt', contents: next.certPem, exclusive: true });
     } else if (rotation === 'sign' && next !== null) {
       // The one deliberate replacement of a CA: the next CA, trusted everywhere since step 1, now signs.
       previousCaPem = ca.certPem;
@@ -271,6 +260,14 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   // bytes, and rotate-certs.sh restarts members only when the set of trusted CAs really changed.
   const trustBundle = [...(previousCaPem !== null ? [previousCaPem] : []), ca.certPem, ...(next !== null ? [next.certPem] : [])].join('');
   return { pairs: ordered, trustBundle, rotation, secretOps, diagnostics };
+}
+
+/** A new CA of a rotation, key and certificate, outside the batch of keys a build generates at once. */
+async function createCaPair(spec: CertSpec, now: Date): Promise<Parsed> {
+  const issue = await import('./issue.js');
+  const keys = await issue.generateKeyPair(spec.keyType);
+  const certPem = await issue.createCa(spec, keys, now);
+  return { cert: parseCert(certPem), certPem, keyPem: await issue.exportPrivateKeyPem(keys.privateKey) };
 }
 
 /** Whether a PEM bundle holds a certificate (compared without whitespace). */

@@ -64,9 +64,9 @@ export async function readCertificates(dir: string, ids: readonly string[]): Pro
 }
 
 const GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
-/** With age.encryptSecrets the keys here are ciphertext, meant to be committed; a plaintext key never is. */
 /** The journal of a build writing its files (src/fsutil.ts), kept with the secrets it must not leave half done. */
 export const COMMIT_JOURNAL = '.etcd-gen-commit.json';
+/** With age.encryptSecrets the keys here are ciphertext, meant to be committed; a plaintext key never is. */
 const GITIGNORE_ENCRYPTED =
   "# Written by etcd-gen: the keys here are age-encrypted (*.key.age) and may be committed with the\n# certificates; a decrypted key (*.key) never should.\n*.key\n" +
   `${COMMIT_JOURNAL}*\n`;
