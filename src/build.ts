@@ -74,6 +74,10 @@ export function defaultSecretsDir(configFile: string): string {
   return path.join(path.dirname(configFile), 'secrets');
 }
 
+const secretsDirOf = (options: BuildOptions): string => options.secretsDir ?? defaultSecretsDir(options.configFile);
+/** Where a build's commit journal is: with the secrets it must never leave half written. */
+const journalOf = (options: BuildOptions): string => path.join(secretsDirOf(options), COMMIT_JOURNAL);
+
 /** Everything a build produces, in memory; reads the config, the secrets and the existing output only. */
 export async function compile(options: BuildOptions): Promise<Compiled> {
   const doc = await loadClusterFile(options.configFile);
@@ -81,7 +85,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   if (!validation.config) throw new InputError(validation.diagnostics);
   const model = buildModel(validation.config, doc.fileName);
 
-  const secretsDir = options.secretsDir ?? defaultSecretsDir(options.configFile);
+  const secretsDir = secretsDirOf(options);
   const existing = await inspectOutput(options.outDir);
   const stored = await readSecrets(secretsDir, [...certSpecs(model).map((s) => s.id), CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
   const pki = await runPki({
@@ -106,7 +110,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   // First finish a build that died halfway through putting its files in place: until then the secrets
   // may hold a new key beside an old certificate.
-  const journal = path.join(options.secretsDir ?? defaultSecretsDir(options.configFile), COMMIT_JOURNAL);
+  const journal = journalOf(options);
   const interrupted = await completeInterruptedCommit(journal);
   const compiled = await compile(options);
   const tx = new FileTransaction();
@@ -131,7 +135,7 @@ export interface CheckResult extends Compiled {
 
 /** Compiles and compares with the output on disk; writes nothing, not even new secrets. */
 export async function check(options: BuildOptions): Promise<CheckResult> {
-  const journal = path.join(options.secretsDir ?? defaultSecretsDir(options.configFile), COMMIT_JOURNAL);
+  const journal = journalOf(options);
   if (await journalPending(journal)) {
     throw new UsageError(`a build is putting its files in place, or died doing so (${displayFile(journal)}): wait for it, or run etcd-gen build to finish it`);
   }

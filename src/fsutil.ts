@@ -65,6 +65,12 @@ export class FileTransaction {
   async commit(journal?: string): Promise<void> {
     const staged: string[] = [];
     const createdDirs: string[] = [];
+    const remaining: Remaining = {
+      renames: this.writes.filter((w) => !w.exclusive).map((w) => [w.target + this.suffix, w.target]),
+      unlinks: this.writes.filter((w) => w.exclusive).map((w) => w.target + this.suffix),
+      removals: this.removals.map((r) => ({ target: r.target, pruneUpTo: r.pruneUpTo ?? null })),
+      syncDirs: [...new Set(this.writes.filter((w) => w.durable).map((w) => path.dirname(w.target)))],
+    };
     const cleanUp = async (): Promise<void> => {
       for (const tmp of staged) await rm(tmp, { force: true });
       for (const dir of [...createdDirs].reverse()) await rmdir(dir).catch(() => undefined);
@@ -89,15 +95,7 @@ export class FileTransaction {
       for (const w of this.writes.filter((x) => x.exclusive)) await link(w.target + this.suffix, w.target);
       if (journal !== undefined && this.size > 0) {
         createdDirs.push(...(await mkdirs(path.dirname(journal), 0o700)));
-        await createJournal(journal, {
-          etcdGenJournal: 1,
-          committer: await committer(process.pid),
-          at: new Date().toISOString(),
-          renames: this.writes.filter((w) => !w.exclusive).map((w) => [w.target + this.suffix, w.target]),
-          unlinks: this.writes.filter((w) => w.exclusive).map((w) => w.target + this.suffix),
-          removals: this.removals.map((r) => ({ target: r.target, pruneUpTo: r.pruneUpTo ?? null })),
-          syncDirs: [...new Set(this.writes.filter((w) => w.durable).map((w) => path.dirname(w.target)))],
-        });
+        await createJournal(journal, { etcdGenJournal: 1, committer: await committer(process.pid), at: new Date().toISOString(), ...remaining });
       }
     } catch (err) {
       for (const w of this.writes.filter((x) => x.exclusive)) {
@@ -109,25 +107,13 @@ export class FileTransaction {
       throw err;
     }
     // Every file is staged: from here on, only renames and removals in directories that exist.
-    for (const w of this.writes) {
-      if (w.exclusive) await unlink(w.target + this.suffix);
-      else await rename(w.target + this.suffix, w.target);
-    }
-    for (const r of this.removals) {
-      await rm(r.target, { force: true });
-      if (r.pruneUpTo) await pruneEmptyDirs(r.pruneUpTo, path.dirname(r.target));
-    }
-    for (const dir of new Set(this.writes.filter((w) => w.durable).map((w) => path.dirname(w.target)))) await syncDir(dir);
+    await finish(remaining, false);
     if (journal !== undefined && this.size > 0) await removeJournal(journal);
   }
 }
 
-/** What a commit still has to do once everything is staged: written before the first rename. */
-export interface Journal {
-  etcdGenJournal: 1;
-  committer: Committer;
-  /** When the commit began its renames (ISO 8601). */
-  at: string;
+/** What a commit still has to do once everything is staged. */
+interface Remaining {
   /** [staged file, target] pairs to rename. */
   renames: [string, string][];
   /** Staged files of exclusive writes, already linked into place. */
@@ -135,6 +121,38 @@ export interface Journal {
   removals: { target: string; pruneUpTo: string | null }[];
   /** Directories of durable files, flushed last. */
   syncDirs: string[];
+}
+
+/** What a commit still has to do, and who is doing it: written before the first rename. */
+export interface Journal extends Remaining {
+  etcdGenJournal: 1;
+  committer: Committer;
+  /** When the commit began its renames (ISO 8601). */
+  at: string;
+}
+
+/**
+ * Puts staged files in place, removes what is to go and flushes the directories of durable files.
+ * `resuming` a commit that died partway, a staged file already renamed is skipped. Returns how many
+ * files it renamed.
+ */
+async function finish(r: Remaining, resuming: boolean): Promise<number> {
+  let renamed = 0;
+  for (const [staged, target] of r.renames) {
+    try {
+      await rename(staged, target);
+      renamed++;
+    } catch (err) {
+      if (!resuming || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  for (const staged of r.unlinks) await rm(staged, { force: resuming });
+  for (const removal of r.removals) {
+    await rm(removal.target, { force: true });
+    if (removal.pruneUpTo) await pruneEmptyDirs(removal.pruneUpTo, path.dirname(removal.target));
+  }
+  for (const dir of r.syncDirs) await syncDir(dir);
+  return renamed;
 }
 
 /** A process, named so that a later one can tell whether it still runs: pid, boot and start time. */
@@ -231,22 +249,7 @@ export async function completeInterruptedCommit(file: string): Promise<{ at: str
   }
   if (journal === null) return null;
   if (await stillRunning(journal.committer)) throw new UsageError(journalBusy(file, journal));
-  let renamed = 0;
-  for (const [staged, target] of journal.renames) {
-    try {
-      await rename(staged, target);
-      renamed++;
-    } catch (err) {
-      // Renamed before the process died.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  for (const staged of journal.unlinks) await rm(staged, { force: true });
-  for (const r of journal.removals) {
-    await rm(r.target, { force: true });
-    if (r.pruneUpTo) await pruneEmptyDirs(r.pruneUpTo, path.dirname(r.target));
-  }
-  for (const dir of journal.syncDirs) await syncDir(dir);
+  const renamed = await finish(journal, true);
   await removeJournal(file);
   return { at: journal.at, renamed };
 }
