@@ -188,6 +188,15 @@ count_voting() {
   return 0
 }
 
+# Runs COMMAND... every 2 seconds until it succeeds; fails once ETCD_GEN_WAIT seconds have passed.
+retry_within_wait() {
+  local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120}))
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 2
+  done
+}
+
 # Waits until every member in the live member list answers healthy, or ETCD_GEN_WAIT seconds pass.
 wait_healthy() {
   local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
@@ -294,7 +303,7 @@ parse_member_add() {
 #   kube-apiserver already send requests to this member's URL; a voting member listens for clients
 #   only once it has joined.
 join_member() {
-  local name=$1 host=$2 peer_url=$3 as=$4 added id initial_cluster deadline
+  local name=$1 host=$2 peer_url=$3 as=$4 added id initial_cluster
   local -a flags=()
   [ "$as" = voter ] || flags=(--learner)
   member_stop "$host" || true
@@ -305,18 +314,13 @@ join_member() {
   say "added $name as $as $id; starting it on $host"
   member_write_join_env "$host" "$initial_cluster"
   member_start "$host"
-  deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120}))
   if [ "$as" = voter ]; then
-    until healthy "${CLIENT_URL[$name]}"; do
-      [ "$SECONDS" -lt "$deadline" ] || die "$EXIT_FAILED" "$name did not join within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on $host)"
-      sleep 2
-    done
+    retry_within_wait healthy "${CLIENT_URL[$name]}" ||
+      die "$EXIT_FAILED" "$name did not join within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on $host)"
     say "$name has joined"
   else
-    until ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1; do
-      [ "$SECONDS" -lt "$deadline" ] || die "$EXIT_FAILED" "$name did not catch up within ${ETCD_GEN_WAIT:-120}s; it stays a learner (no vote): check its log (journalctl -u $UNIT on $host)"
-      sleep 2
-    done
+    retry_within_wait ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1 ||
+      die "$EXIT_FAILED" "$name did not catch up within ${ETCD_GEN_WAIT:-120}s; it stays a learner (no vote): check its log (journalctl -u $UNIT on $host)"
     say "promoted $name to a voting member"
   fi
   member_remove_join_env "$host"
