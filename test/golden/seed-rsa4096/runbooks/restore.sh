@@ -97,7 +97,6 @@ cat >\"\$aside.db\"" <"$snapshot" || die "$EXIT_FAILED" "copying the snapshot to
 $(aside_sh restore)
 tmp=\$aside snap=\$aside.db
 tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
-[ -x \"\$tool\" ] || { echo \"\$tool not found on this member\" >&2; exit 1; }
 rm -rf \"\$tmp\"
 ETCDCTL_API=3 \"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
   --initial-cluster-token $(shq "$token") --initial-advertise-peer-urls $(shq "${PEER_URL[$m]}") \\
