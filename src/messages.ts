@@ -56,7 +56,11 @@ export const messages = {
   manyMembers: (n: number) => `${n} members: etcd recommends at most 7; more members slow every write`,
   listensOnAllInterfaces: (host: string) =>
     `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0); set ip to bind to one address`,
-  endOfLife34: 'etcd 3.4 is out of upstream support since 3.6 was released: plan an upgrade to 3.5 or 3.6',
+  endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
+  knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
+    `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,
+  unknownRelease: (release: string, newest: string) =>
+    `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;
 
 function article(word: string): string {

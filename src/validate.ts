@@ -9,6 +9,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { toPointer, type Diagnostic } from './diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from './messages.js';
+import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from './etcd-releases.js';
 import { clusterSchema } from './resources.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
@@ -289,9 +290,15 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
     });
   }
 
-  // Versions.
-  if (isObject(data.etcd) && typeof data.etcd.version === 'string' && /^3\.4\.\d+$/.test(data.etcd.version)) {
-    warn('/etcd/version', messages.endOfLife34);
+  // Versions: only releases that exist; warnings for end-of-life lines and releases with known defects.
+  const version = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
+  const line = version ? releaseLine(version.minor) : undefined;
+  if (version && line) {
+    if (!releaseExists(version)) error('/etcd/version', messages.unknownRelease(`3.${version.minor}.${version.patch}`, newestOfLine(line)));
+    else {
+      if (line.endOfLife !== null) warn('/etcd/version', messages.endOfLifeLine(line.endOfLife, newestOfLine(RELEASE_LINES[RELEASE_LINES.length - 1] ?? line)));
+      for (const issue of issuesOf(version)) warn('/etcd/version', messages.knownIssue(`3.${version.minor}.${version.patch}`, issue.problem, issue.fixedIn, newestOfLine(line), issue.source));
+    }
   }
 
   // How user-data installs etcd.

@@ -14,6 +14,7 @@ import type { CertSpec } from '../src/pki/profiles.js';
 import { RUNBOOKS } from '../src/render.js';
 import { needTools, run, runCli } from './helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
+import { testEachRelease } from './harness/releases.js';
 
 const RUNNABLE = RUNBOOKS.filter((r) => r !== 'lib.sh');
 
@@ -163,7 +164,7 @@ done`;
   assert.deepEqual(ls(false), ['.', './etcd', './etcd.removed-STAMP', './etcd.removed-STAMP/member', './etcd.removed-STAMP/member/wal', './etcd.removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
 });
 
-test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, async (t) => {
+testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 900_000 }, async (t) => {
   const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'] });
   if (!cluster) return;
   if (!needTools(t, ['openssl', 'tar', 'sha256sum'])) return;
