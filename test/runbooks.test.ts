@@ -46,7 +46,7 @@ async function localValue(cluster: LoopbackCluster, fn: string, key: string, exp
 async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`]);
+  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
   const done = new Promise((resolve) => writer.on('close', resolve));
@@ -164,8 +164,8 @@ done`;
   assert.deepEqual(ls(false), ['.', './etcd', './etcd.removed-STAMP', './etcd.removed-STAMP/member', './etcd.removed-STAMP/member/wal', './etcd.removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
 });
 
-testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 900_000 }, async (t) => {
-  const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'] });
+testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 900_000 }, async (t, release) => {
+  const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'], release });
   if (!cluster) return;
   if (!needTools(t, ['openssl', 'tar', 'sha256sum'])) return;
   const { runbook, logs } = cluster;
@@ -435,8 +435,37 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
     assert.match(unconfirmed.stderr, /kube-apiserver/);
     assert.equal(runbook('health.sh').status, 0, 'nothing was stopped');
 
+    // Kubernetes' watches and caches must never see the revision go back: from 3.5.10 restore.sh bumps
+    // it past anything written since the snapshot and marks the old revisions compacted.
+    const [minor, patch] = cluster.version.split('.').slice(1).map(Number);
+    const bumps = (minor ?? 0) >= 6 || (minor === 5 && (patch ?? 0) >= 10);
+    const status = JSON.parse(cluster.etcdctl('etcdctl_m1', 'endpoint status -w json').stdout) as { Status: { header: { revision: number } } }[];
+    const revisionBefore = status[0]?.Status.header.revision ?? 0;
+    assert.ok(revisionBefore > 1, 'the revision before the restore');
+    const watchLog = path.join(cluster.dir, 'watch.log');
+    const watch = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${path.join(cluster.out, 'admin', 'aliases.sh')}; etcdctl_cluster watch --prefix /rb/ --rev=${revisionBefore} >${watchLog} 2>&1; echo "exit $?" >>${watchLog}`], { stdio: 'ignore', detached: true, env: cluster.env });
+    await sleep(1000);
+
     const r = runbook('restore.sh', [snapshot, '--yes']);
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    if (bumps) {
+      const old = cluster.etcdctl('etcdctl_cluster', `get /rb/before-snapshot --rev=${revisionBefore}`);
+      assert.notEqual(old.status, 0, 'a read at a revision from before the restore is refused');
+      assert.match(old.stderr, /required revision has been compacted/, old.stderr);
+      const after = JSON.parse(cluster.etcdctl('etcdctl_m1', 'endpoint status -w json').stdout) as { Status: { header: { revision: number } } }[];
+      // etcdutl adds the bump (1,000,000,000) to the snapshot's revision: past every revision served before.
+      assert.ok((after[0]?.Status.header.revision ?? 0) > revisionBefore && (after[0]?.Status.header.revision ?? 0) >= 1_000_000_000, `the revision moved forward by the bump: ${revisionBefore} -> ${after[0]?.Status.header.revision}`);
+      // The watch from before the restore is cancelled rather than replayed from an older history.
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && !/exit \d+/.test(existsSync(watchLog) ? readFileSync(watchLog, 'utf8') : '')) await sleep(500);
+      const watched = readFileSync(watchLog, 'utf8');
+      assert.match(watched, /compacted/, `the watch was cancelled as compacted:\n${watched}`);
+    }
+    try {
+      process.kill(-(watch.pid ?? 0), 'SIGKILL');
+    } catch {
+      // the watch already ended
+    }
     assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-snapshot --print-value-only').stdout.trim(), 'kept');
     for (const key of ['/rb/after-snapshot', '/rb/before-kill', '/rb/after-replace', '/rb/w/1']) {
       const g = cluster.etcdctl('etcdctl_cluster', `get ${key} --print-value-only`);

@@ -53,14 +53,14 @@ const unitValues = (unit: string, key: string): string[] =>
     .filter((l) => l.startsWith(`${key}=`))
     .map((l) => l.slice(key.length + 1));
 
-testEachRelease("etcd runs within the generated unit's sandbox", 'every', { timeout: 240_000 }, async (t) => {
+testEachRelease("etcd runs within the generated unit's sandbox", 'every', { timeout: 240_000 }, async (t, release) => {
   if (!needTools(t, ['strace', 'prlimit', 'systemd-analyze'])) return;
   const traces = tempDir(t, 'etcd-gen-strace-');
   chmodSync(traces, 0o1777); // the member's user writes its trace here
   const trace = path.join(traces, 'm1.trace');
   // A soft open-file limit below the hard one, as an operator's LimitNOFILE=soft:hard gives: Go raises it
   // with setrlimit at start, which the filter must allow.
-  const cluster = await startLoopbackCluster(t, { name: 'sandbox', execPrefix: (m) => (m === 'm1' ? `prlimit --nofile=1024: strace -f -qq -o ${trace}` : '') });
+  const cluster = await startLoopbackCluster(t, { name: 'sandbox', execPrefix: (m) => (m === 'm1' ? `prlimit --nofile=1024: strace -f -qq -o ${trace}` : ''), release });
   if (!cluster) return;
 
   // Use m1 as operators do, then stop it cleanly so the trace is complete.

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { isCI, repoRoot, run } from '../helpers.js';
 
 export interface TestRelease {
@@ -95,8 +95,15 @@ function etcdOnPath(): TestRelease | null {
 }
 
 /**
- * Declares one top-level test per selected release, named `NAME [etcd VERSION]`. Inside it, PATH starts
- * with the release's bin directory, so the runbooks, aliases and every etcdctl the test runs are of that
+ * How many releases a live suite runs at once. Each cluster has a network namespace and users of its
+ * own, and mostly waits on etcd; ETCD_GEN_TEST_PARALLEL=1 runs them one after another.
+ */
+const parallel = Math.max(1, Number(process.env.ETCD_GEN_TEST_PARALLEL ?? 3) || 1);
+
+/**
+ * Declares a suite NAME with one test per selected release, named `etcd VERSION`, run up to
+ * ETCD_GEN_TEST_PARALLEL at a time. fn gets the release (null: the etcd on PATH) and hands it to the
+ * cluster harness, so that the members, runbooks, aliases and every etcdctl of that test are of that
  * release, as they are on a member and an operator's machine.
  */
 export function testEachRelease(
@@ -106,21 +113,13 @@ export function testEachRelease(
   fn: (t: TestContext, release: TestRelease | null) => Promise<void>,
 ): void {
   const { releases, missing } = selectReleases(scope);
-  if (missing.length > 0) {
-    test(`${name} [etcd ${missing.join(', ')}]`, (t) => {
-      assert.fail(`${t.name}: no binaries for etcd ${missing.join(', ')} in ${cacheDir}/etcd: run \`npm run etcd:fetch\` (scripts/etcd-fetch.sh)`);
-    });
-  }
-  const list: (TestRelease | null)[] = releases.length > 0 ? releases : missing.length > 0 ? [] : [etcdOnPath()];
-  for (const release of list) {
-    test(`${name} [etcd ${release?.version ?? 'on PATH'}]`, options, async (t) => {
-      const before = process.env.PATH;
-      if (release) process.env.PATH = `${release.bin}:${before ?? ''}`;
-      try {
-        await fn(t, release);
-      } finally {
-        process.env.PATH = before;
-      }
-    });
-  }
+  describe(name, { concurrency: parallel }, () => {
+    if (missing.length > 0) {
+      it(`etcd ${missing.join(', ')}`, () => {
+        assert.fail(`no binaries for etcd ${missing.join(', ')} in ${cacheDir}/etcd: run \`npm run etcd:fetch\` (scripts/etcd-fetch.sh)`);
+      });
+    }
+    const list: (TestRelease | null)[] = releases.length > 0 ? releases : missing.length > 0 ? [] : [etcdOnPath()];
+    for (const release of list) it(`etcd ${release?.version ?? 'on PATH'}`, options, (t) => fn(t, release));
+  });
 }
