@@ -56,14 +56,14 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     from: '3.4.0',
     to: '3.4.21',
-    problem: 'below the minimum Kubernetes recommends for production (3.4.22+), which fixes a revision inconsistency after a crash',
+    problem: 'is below the minimum Kubernetes recommends for production (3.4.22+), which fixes a revision inconsistency after a crash',
     fixedIn: '3.4.22',
     source: 'Kubernetes docs, "Operating etcd clusters for Kubernetes": minimum recommended versions 3.4.22+ and 3.5.6+',
   },
   {
     from: '3.5.3',
     to: '3.5.5',
-    problem: 'below the minimum Kubernetes recommends for production (3.5.6+), which fixes a revision inconsistency after a crash',
+    problem: 'is below the minimum Kubernetes recommends for production (3.5.6+), which fixes a revision inconsistency after a crash',
     fixedIn: '3.5.6',
     source: 'Kubernetes docs, "Operating etcd clusters for Kubernetes": minimum recommended versions 3.4.22+ and 3.5.6+',
   },
