@@ -34,7 +34,7 @@ req.on('error', (e) => console.log(JSON.stringify({ error: String(e.code || e.me
   return JSON.parse(r.stdout) as { status: number; body: string } | { error: string };
 }
 
-testEachRelease('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated files', 'every', { timeout: 240_000 }, async (t, release) => {
+testEachRelease('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated files', 'every', { timeout: 900_000 }, async (t, release) => {
   const cluster = await startLoopbackCluster(t, { release });
   if (!cluster) return;
   const { out, ns, etcdctl, logs } = cluster;

@@ -164,7 +164,7 @@ done`;
   assert.deepEqual(ls(false), ['.', './etcd', './etcd.removed-STAMP', './etcd.removed-STAMP/member', './etcd.removed-STAMP/member/wal', './etcd.removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
 });
 
-testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 900_000 }, async (t, release) => {
+testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 2_400_000 }, async (t, release) => {
   const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'], release });
   if (!cluster) return;
   if (!needTools(t, ['openssl', 'tar', 'sha256sum'])) return;

@@ -53,7 +53,7 @@ const unitValues = (unit: string, key: string): string[] =>
     .filter((l) => l.startsWith(`${key}=`))
     .map((l) => l.slice(key.length + 1));
 
-testEachRelease("etcd runs within the generated unit's sandbox", 'every', { timeout: 240_000 }, async (t, release) => {
+testEachRelease("etcd runs within the generated unit's sandbox", 'every', { timeout: 900_000 }, async (t, release) => {
   if (!needTools(t, ['strace', 'prlimit', 'systemd-analyze'])) return;
   const traces = tempDir(t, 'etcd-gen-strace-');
   chmodSync(traces, 0o1777); // the member's user writes its trace here
