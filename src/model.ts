@@ -75,8 +75,12 @@ export interface ClusterModel {
   etcdInstall: EtcdInstall;
   /** What every member's user-data installs and runs, besides its own files. */
   cloudInit: { packages: string[]; steps: CloudInitStep[] };
-  /** What admin/aliases.sh and admin/etcdctl.env need. */
-  admin: { endpoints: string; pkiVar: string };
+  /**
+   * What admin/aliases.sh and admin/etcdctl.env need. Each file has shell names of its own, so that
+   * sourcing one never changes what the other reads: the admin pki/ path aliases.sh keeps (`aliasesPkiVar`),
+   * its function that runs etcdctl (`aliasesRunner`), and the one etcdctl.env uses while sourced (`envPkiVar`).
+   */
+  admin: { endpoints: string; aliasesPkiVar: string; aliasesRunner: string; envPkiVar: string };
   /** What the runbooks in runbooks/ need beyond the rest of the model. */
   runbooks: RunbookModel;
   /** For the README's summary; the settings themselves are in each member's settings. */
@@ -335,7 +339,12 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     runbooks,
     etcdInstall,
     cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
-    admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
+    admin: {
+      endpoints: members.map((m) => m.clientUrl).join(','),
+      aliasesPkiVar: shellName('_etcd_gen_aliases_pki_', config.name),
+      aliasesRunner: shellName('_etcd_gen_aliases_etcdctl_', config.name),
+      envPkiVar: shellName('_etcd_gen_env_pki_', config.name),
+    },
     security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,

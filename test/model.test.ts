@@ -109,8 +109,9 @@ describe('model', () => {
     assert.equal(hostile.name, 'x\\u000atouch /tmp/p');
     assert.doesNotMatch(hostile.notice, /[\n\r\u0000]/);
     assert.equal(hostile.members[0]?.etcdctlFunction, 'etcdctl_a_u000db');
-    assert.equal(hostile.admin.pkiVar, '_etcd_gen_pki_x_u000atouch__tmp_p');
-    assert.equal(buildModel(base, 'cluster.yaml').admin.pkiVar, '_etcd_gen_pki_k8s1');
+    assert.equal(hostile.admin.aliasesPkiVar, '_etcd_gen_aliases_pki_x_u000atouch__tmp_p');
+    const { admin } = buildModel(base, 'cluster.yaml');
+    assert.deepEqual([admin.aliasesPkiVar, admin.aliasesRunner, admin.envPkiVar], ['_etcd_gen_aliases_pki_k8s1', '_etcd_gen_aliases_etcdctl_k8s1', '_etcd_gen_env_pki_k8s1']);
   });
 
   it('writes IPv6 extra SANs canonically, so IPv4-mapped forms reach the certificate encoder as it reads them', () => {
