@@ -24,6 +24,8 @@ export interface MemberModel {
   host: string;
   /** The member's IP, canonical, when known (the ip field, or host when host is an IP). */
   ip: string | null;
+  /** Its other names and addresses (nodes[].extraSANs, IPs canonical), for its server and peer certificates. */
+  extraSANs: string[];
   peerUrl: string;
   clientUrl: string;
   listenPeerUrls: string[];
@@ -243,8 +245,9 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   const config = escapeControlCharacters(input);
   const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
-  // IPs in their canonical text: certificate encoders reject forms such as ::ffff:10.0.0.1.
-  const extraSANs = (config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs).map((san) => (ipFamily(san) ? canonicalIp(san) : san));
+  // IPs in their canonical text: one spelling per address in URLs and certificates (::ffff:10.0.0.1 is 10.0.0.1).
+  const canonicalSans = (sans: readonly string[]): string[] => [...new Set(sans.map((san) => (ipFamily(san) ? canonicalIp(san) : san)))];
+  const extraSANs = canonicalSans(config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs);
   const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs };
   const base = { ...DEFAULTS.paths, ...config.paths };
   const paths = {
@@ -267,6 +270,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
       name: node.name,
       host,
       ip,
+      extraSANs: canonicalSans(node.extraSANs ?? DEFAULTS.nodes.extraSANs),
       peerUrl: `https://${urlHost(host)}:${ports.peer}`,
       clientUrl: `https://${urlHost(host)}:${ports.client}`,
     };
