@@ -2,7 +2,7 @@
 /**
  * The command line: parse arguments, call the library, print results and diagnostics, set the exit code.
  * Exit codes: 0 success; 1 a check found something to act on (stale output, certificates to renew);
- * 2 bad input or usage (nothing written); 3 anything unexpected.
+ * 2 bad input or usage, or a path that cannot be read or written (nothing written); 3 anything unexpected.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -88,6 +88,18 @@ function keyProgress(done: number, total: number): void {
 
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+type FailureKind = 'usage' | 'io' | 'internal';
+
+/**
+ * A failure that is not about a line of the input: a usage error, a file that cannot be read or written,
+ * or a bug. Always printed, whatever --quiet says: one `etcd-gen: ...` line on stderr, or under --json
+ * `{ ok: false, error: { kind, message }, diagnostics: [] }` on stdout.
+ */
+function printFailure(kind: FailureKind, message: string, hint?: string): void {
+  if (output.json) printJson({ ok: false, error: { kind, message }, diagnostics: [] });
+  else process.stderr.write(`etcd-gen: ${message}\n${hint ? `${hint}\n` : ''}`);
 }
 
 function printPkiActions(result: Compiled, verb: (action: string) => string): void {
@@ -432,7 +444,7 @@ function cli(argv: string[]): Argv {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error) throw error;
-      process.stderr.write(`etcd-gen: ${message}\nRun 'etcd-gen --help' for usage.\n`);
+      printFailure('usage', message, "Run 'etcd-gen --help' for usage.");
       process.exit(EXIT_INPUT);
     });
 }
@@ -454,18 +466,20 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`etcd-gen: ${err.message}\n`);
+      printFailure('usage', err.message);
       process.exitCode = EXIT_INPUT;
       return;
     }
     const e = err as NodeJS.ErrnoException;
+    // A path that cannot be read or written is the user's to fix (exit 2), not a bug.
     if (e.code && e.syscall) {
-      say(`etcd-gen: cannot ${e.syscall} ${e.path ?? ''}: ${e.code}; nothing was written`);
+      printFailure('io', `cannot ${e.syscall} ${e.path ?? ''}: ${e.code}; check the path and its permissions; nothing was written`.replace(' :', ':'));
+      process.exitCode = EXIT_INPUT;
     } else {
-      say(`etcd-gen: internal error: ${e.message ?? String(err)}\nThis is a bug in etcd-gen; set ETCD_GEN_DEBUG=1 to see where it happened.`);
+      printFailure('internal', `internal error: ${e.message ?? String(err)}`, 'This is a bug in etcd-gen; set ETCD_GEN_DEBUG=1 to see where it happened.');
+      process.exitCode = EXIT_INTERNAL;
     }
-    if (process.env.ETCD_GEN_DEBUG) say(e.stack ?? '');
-    process.exitCode = EXIT_INTERNAL;
+    if (process.env.ETCD_GEN_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
   }
 }
 

@@ -19,6 +19,8 @@ export interface NodeConfig {
   name: string;
   host: string;
   ip?: string;
+  /** Other names and addresses of this member, for its server and peer certificates. */
+  extraSANs?: string[];
 }
 
 export interface ClusterConfig {
@@ -36,6 +38,8 @@ export interface ClusterConfig {
 /** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
 export const DEFAULTS = {
   etcd: { install: { from: 'none' } as EtcdInstallConfig },
+  /** Per member (nodes[]). */
+  nodes: { extraSANs: [] as string[] },
   ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },

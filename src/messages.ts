@@ -15,7 +15,8 @@ export const messages = {
   unknownField: (field: string, suggestion: string | null, known: readonly string[]) =>
     `unknown field "${field}": ${suggestion ? `did you mean "${suggestion}"?` : `remove it (known fields: ${known.join(', ')})`}`,
   wrongType: (expected: string, got: string) =>
-    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}`,
+    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}` +
+    (expected === 'mapping' && got === 'null' ? ': indent its fields under it (two spaces more than the key), or remove the key' : ''),
   notInEnum: (allowed: readonly unknown[]) => `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
   outOfRange: (min: number | undefined, max: number | undefined) =>
     min !== undefined && max !== undefined ? `must be from ${min} to ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`,
@@ -48,6 +49,24 @@ export const messages = {
   packageNeedsUsrBin: (bin: string) =>
     `the etcd-server package installs etcd in /usr/bin, but paths.bin is ${bin}: set paths.bin to /usr/bin, or install from: tarball`,
   badSan: (san: string) => `"${san}" is neither a DNS name nor an IP address`,
+  duplicateSan: (san: string, same: string, line: number) =>
+    `"${san}" is ${same === san ? 'listed' : `the address ${same}, listed`} already on line ${line}: remove one`,
+
+  // slips: a value written the way another tool or page writes it
+  addressIsUrl: (value: string, host: string) =>
+    `"${value}" is a URL: drop the scheme and port and write the host alone, ${host}; etcd-gen makes the URLs, with ports.peer and ports.client`,
+  addressInBrackets: (value: string, ip: string) =>
+    `"${value}" has brackets: drop them${value.includes(']:') ? ' and the port' : ''} and write ${ip}; etcd-gen adds brackets where URLs need them`,
+  addressWithPort: (value: string, host: string) =>
+    `"${value}" has a port: drop it and write ${host}; ports come from ports.peer and ports.client`,
+  addressTrailingDot: (value: string, name: string) =>
+    `"${value}" ends in a dot (a fully qualified name as DNS zone files write it): drop the dot and write ${name}, as certificates and URLs name hosts`,
+  addressZeroPadded: (value: string, ip: string) =>
+    `"${value}" has zero-padded numbers, which some tools read as octal (010 is 8): write ${ip}`,
+  versionWithV: (value: string, version: string) =>
+    `"${value}" starts with "v", as release pages write it: drop the v and write "${version}"`,
+  outdentedField: (field: string, homes: readonly string[]) =>
+    `unknown field "${field}" here: did you mean ${homes.join(' or ')}? check its indentation: a key indented less than its parent's fields lands one level up`,
 
   // warnings
   evenMembers: (n: number) =>
@@ -55,7 +74,9 @@ export const messages = {
   singleMember: 'one member has no fault tolerance: fine for a lab, use 3 or 5 members for production',
   manyMembers: (n: number) => `${n} members: etcd recommends at most 7; more members slow every write`,
   listensOnAllInterfaces: (host: string) =>
-    `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0); set ip to bind to one address`,
+    `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0), and its peer certificate names only ${host}, ` +
+    `so its peers accept its connections only from an address ${host} resolves to (a second interface or NAT is refused); ` +
+    'set ip, and list any other address it sends from in extraSANs',
   endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
   knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
     `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,

@@ -24,6 +24,8 @@ export interface MemberModel {
   host: string;
   /** The member's IP, canonical, when known (the ip field, or host when host is an IP). */
   ip: string | null;
+  /** Its other names and addresses (nodes[].extraSANs, IPs canonical), for its server and peer certificates. */
+  extraSANs: string[];
   peerUrl: string;
   clientUrl: string;
   listenPeerUrls: string[];
@@ -75,8 +77,12 @@ export interface ClusterModel {
   etcdInstall: EtcdInstall;
   /** What every member's user-data installs and runs, besides its own files. */
   cloudInit: { packages: string[]; steps: CloudInitStep[] };
-  /** What admin/aliases.sh and admin/etcdctl.env need. */
-  admin: { endpoints: string; pkiVar: string };
+  /**
+   * What admin/aliases.sh and admin/etcdctl.env need. Each file has shell names of its own, so that
+   * sourcing one never changes what the other reads: the admin pki/ path aliases.sh keeps (`aliasesPkiVar`),
+   * its function that runs etcdctl (`aliasesRunner`), and the one etcdctl.env uses while sourced (`envPkiVar`).
+   */
+  admin: { endpoints: string; aliasesPkiVar: string; aliasesRunner: string; envPkiVar: string };
   /** What the runbooks in runbooks/ need beyond the rest of the model. */
   runbooks: RunbookModel;
   /** For the README's summary; the settings themselves are in each member's settings. */
@@ -239,8 +245,9 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   const config = escapeControlCharacters(input);
   const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
-  // IPs in their canonical text: certificate encoders reject forms such as ::ffff:10.0.0.1.
-  const extraSANs = (config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs).map((san) => (ipFamily(san) ? canonicalIp(san) : san));
+  // IPs in their canonical text: one spelling per address in URLs and certificates (::ffff:10.0.0.1 is 10.0.0.1).
+  const canonicalSans = (sans: readonly string[]): string[] => [...new Set(sans.map((san) => (ipFamily(san) ? canonicalIp(san) : san)))];
+  const extraSANs = canonicalSans(config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs);
   const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs };
   const base = { ...DEFAULTS.paths, ...config.paths };
   const paths = {
@@ -263,6 +270,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
       name: node.name,
       host,
       ip,
+      extraSANs: canonicalSans(node.extraSANs ?? DEFAULTS.nodes.extraSANs),
       peerUrl: `https://${urlHost(host)}:${ports.peer}`,
       clientUrl: `https://${urlHost(host)}:${ports.client}`,
     };
@@ -335,7 +343,12 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     runbooks,
     etcdInstall,
     cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
-    admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
+    admin: {
+      endpoints: members.map((m) => m.clientUrl).join(','),
+      aliasesPkiVar: shellName('_etcd_gen_aliases_pki_', config.name),
+      aliasesRunner: shellName('_etcd_gen_aliases_etcdctl_', config.name),
+      envPkiVar: shellName('_etcd_gen_env_pki_', config.name),
+    },
     security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,

@@ -151,3 +151,26 @@ testEachRelease('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated 
     assert.match(health.stdout + health.stderr, /127\.0\.0\.1:2379 is unhealthy/);
   });
 });
+
+testEachRelease('a member whose connections leave from another address: its peers refuse it, unless its extraSANs name that address', 'newest', { timeout: 900_000 }, async (t, release) => {
+  // m3's connections leave from 127.0.0.33, as from a second interface or through NAT; etcd checks a
+  // peer's client certificate against the address the connection comes from.
+  const from = (member: string) => (member === 'm3' ? '127.0.0.33' : undefined);
+  const refusals = (cluster: LoopbackCluster) => cluster.logs(Infinity).split('\n').filter((l) => l.includes('rejected connection') && l.includes('127.0.0.33') && /x509|certificate/.test(l));
+
+  await t.test('without extraSANs, m1 and m2 refuse m3\'s connections', async (t) => {
+    const cluster = await startLoopbackCluster(t, { name: 'nat', sourceAddress: from, unhealthy: true, release });
+    if (!cluster) return;
+    for (let i = 0; i < 60 && refusals(cluster).length === 0; i++) await sleep(500);
+    assert.ok(refusals(cluster).length > 0, `a refusal of 127.0.0.33 in the logs:\n${cluster.logs()}`);
+    t.diagnostic(refusals(cluster)[0] ?? '');
+  });
+
+  await t.test('with extraSANs: [127.0.0.33] on m3, the cluster is healthy and no connection is refused', async (t) => {
+    const cluster = await startLoopbackCluster(t, { name: 'nat', sourceAddress: from, nodeFields: (m) => (m === 'm3' ? 'extraSANs: [127.0.0.33]' : undefined), release });
+    if (!cluster) return;
+    assert.equal(cluster.etcdctl('etcdctl_m3', 'put /nat/from-m3 yes').status, 0);
+    assert.equal(cluster.etcdctl('etcdctl_m1', 'get /nat/from-m3 --print-value-only').stdout.trim(), 'yes');
+    assert.deepEqual(refusals(cluster), []);
+  });
+});

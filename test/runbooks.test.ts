@@ -206,6 +206,49 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
     await put(cluster, '/rb/after-snapshot', 'lost-on-restore');
   });
 
+  await t.test('in a shell that sourced admin/etcdctl.env, the runbooks and the aliases still work, in either order with aliases.sh', async () => {
+    const admin = path.join(cluster.out, 'admin');
+    // The environment of an operator's shell after `. admin/etcdctl.env`, as the README says to.
+    const sourced = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && env -0`]);
+    assert.equal(sourced.status, 0, sourced.stderr);
+    const env = Object.fromEntries(sourced.stdout.split('\0').filter((l) => l.startsWith('ETCDCTL_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.deepEqual(Object.keys(env).sort(), ['ETCDCTL_API', 'ETCDCTL_CACERT', 'ETCDCTL_CERT', 'ETCDCTL_ENDPOINTS', 'ETCDCTL_KEY']);
+    // etcdctl itself refuses a setting given both ways: the runbooks must not give it that choice.
+    const both = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && etcdctl --endpoints="$ETCDCTL_ENDPOINTS" endpoint health`]);
+    assert.notEqual(both.status, 0, 'etcdctl accepts a setting given both as a variable and a flag: nothing to guard against');
+
+    const health = runbook('health.sh', [], { env });
+    assert.equal(health.status, 0, health.stdout + health.stderr);
+    assert.equal(health.stdout.split('\n').filter((l) => /^m\d\s+\S+\s+true\s/.test(l)).length, 3, health.stdout);
+    const file = path.join(cluster.dir, 'sourced-env.db');
+    const saved = runbook('snapshot.sh', [file], { env });
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.ok(statSync(file).size > 0);
+
+    for (const order of [['etcdctl.env', 'aliases.sh'], ['aliases.sh', 'etcdctl.env']]) {
+      const script = `set -euo pipefail; . ${admin}/${order[0]}; . ${admin}/${order[1]}; etcdctl_cluster put /rb/sourced ${order[0]}; etcdctl_m2 get /rb/sourced --print-value-only; printf '%s\\n' "$ETCDCTL_ENDPOINTS"`;
+      const r = cluster.ns('bash', ['-c', script], { cwd: '/' });
+      assert.equal(r.status, 0, `${order.join(' then ')}: ${r.stderr}`);
+      // The alias ran, and the shell keeps what etcdctl.env set: the aliases change nothing in it.
+      assert.deepEqual(r.stdout.trim().split('\n').slice(-2), [order[0], env.ETCDCTL_ENDPOINTS], order.join(' then '));
+    }
+  });
+
+  await t.test('when etcdctl fails, health.sh and snapshot.sh say what etcdctl said', () => {
+    // The real etcdctl, refusing a setting it is given both as a variable and as a flag: the runbooks
+    // pass --dial-timeout, and this etcdctl's environment holds ETCDCTL_DIAL_TIMEOUT as well.
+    const env = { ETCDCTL_BIN: path.join(cluster.dir, 'etcdctl-with-dial-timeout') };
+    writeFileSync(env.ETCDCTL_BIN, '#!/bin/sh\nETCDCTL_DIAL_TIMEOUT=1s exec etcdctl "$@"\n', { mode: 0o755 });
+    const said = /etcdctl said: .*conflicting environment variable.*ETCDCTL_DIAL_TIMEOUT/;
+    const health = runbook('health.sh', [], { env });
+    assert.equal(health.status, 1, health.stderr);
+    for (const m of cluster.members) assert.match(health.stderr, new RegExp(`^health\\.sh: ${m}: ${said.source}`, 'm'));
+    assert.match(health.stderr, new RegExp(`^health\\.sh: alarm list: ${said.source}`, 'm'));
+    const snap = runbook('snapshot.sh', [path.join(cluster.dir, 'never.db')], { env });
+    assert.equal(snap.status, 1, snap.stderr);
+    assert.match(snap.stderr, new RegExp(`m3 is not healthy; ${said.source}`));
+  });
+
   await t.test('defrag.sh asks first; then compacts old revisions, keeps the data, and leaves the cluster healthy', async () => {
     await put(cluster, '/rb/counter', '0');
     const first = JSON.parse(cluster.etcdctl('etcdctl_cluster', 'get /rb/counter -w json').stdout) as { header: { revision: number } };

@@ -64,7 +64,9 @@ export function certSpecs(model: ClusterModel): CertSpec[] {
     },
   ];
   for (const m of model.members) {
-    const own = [m.host, ...(m.ip !== null ? [m.ip] : [])];
+    // Its own addresses, and the others it sends from: etcd checks a peer's certificate against the
+    // address the connection comes from.
+    const own = [m.host, ...(m.ip !== null ? [m.ip] : []), ...m.extraSANs];
     specs.push({
       id: serverId(m.name),
       isCa: false,

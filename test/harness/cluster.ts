@@ -99,6 +99,12 @@ export async function startLoopbackCluster(
     spares?: string[];
     /** The etcd release to run (test/harness/releases.ts); null or absent: the etcd on PATH. */
     release?: TestRelease | null;
+    /** The address a member's connections leave from, when not its own (a second interface, NAT). */
+    sourceAddress?: (member: string) => string | undefined;
+    /** More fields of a member's entry in nodes, e.g. `extraSANs: [127.0.0.33]`. */
+    nodeFields?: (member: string) => string | undefined;
+    /** Return without waiting for the cluster to become healthy (a test of a cluster that must not). */
+    unhealthy?: boolean;
   } = {},
 ): Promise<LoopbackCluster | null> {
   const needed = ['ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'];
@@ -121,7 +127,7 @@ export async function startLoopbackCluster(
   const configFile = path.join(dir, 'cluster.yaml');
   writeFileSync(
     configFile,
-    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
+    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
   );
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, built.stderr);
@@ -139,7 +145,7 @@ export async function startLoopbackCluster(
     'ip link set lo up',
     'ip rule add pref 100 lookup local',
     'ip rule del pref 0 lookup local',
-    ...hosts.map((_, i) => `ip route add local 127.0.0.0/8 dev lo src 127.0.0.${i + 1} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
+    ...hosts.map((h, i) => `ip route add local 127.0.0.0/8 dev lo src ${options.sourceAddress?.(h) ?? `127.0.0.${i + 1}`} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
   ];
   const routed = ns('sh', ['-ec', setup.join('\n')]);
   assert.equal(routed.status, 0, routed.stderr);
@@ -241,6 +247,6 @@ export async function startLoopbackCluster(
   for (const m of members) start(m);
   const uid = (member: string): number => uidOf(index(member));
   const cluster: LoopbackCluster = { dir, out, version, env: { ...process.env, ...env }, members, netns, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
-  assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
+  if (!options.unhealthy) assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
   return cluster;
 }

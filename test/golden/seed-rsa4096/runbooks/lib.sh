@@ -56,12 +56,29 @@ EXIT_REFUSED=3    # refused: the step would cost quorum or data, or the cluster 
 EXIT_ABORTED=4    # not confirmed
 
 YES=false
+LIVE_SAID=""
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-# The tools, taken out of the environment: etcdctl warns of every ETCDCTL_* variable it does not know.
+# The tools; then every ETCDCTL_* and ETCDUTL_* variable is taken out of the environment, whatever the
+# caller's shell holds: etcdctl refuses a setting given both as a variable and as a flag (a shell that
+# sourced admin/etcdctl.env holds ETCDCTL_ENDPOINTS and the certificates), and warns of every variable
+# it does not know. Every setting the runbooks need is a flag.
 etcdctl_bin=${ETCDCTL_BIN:-etcdctl} etcdutl_bin=${ETCDUTL_BIN:-etcdutl}
-unset ETCDCTL_BIN ETCDUTL_BIN
+unset "${!ETCDCTL_@}" "${!ETCDUTL_@}"
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+# etcdctl's own words, from what it wrote to stderr: its last line, or of a JSON log line (a fatal
+# error), the message and what it names. So a failure says what etcdctl said, not only that it failed.
+etcdctl_said() {
+  local line last="" msg detail
+  while IFS= read -r line; do [ -n "${line//[[:space:]]/}" ] && last=$line; done <<<"$1"
+  if [[ $last == '{'* ]]; then
+    msg=$(sed -n 's/.*"msg":"\(\([^"\\]\|\\.\)*\)".*/\1/p' <<<"$last")
+    detail=$(sed -n 's/.*"\(environment-variable\|error\)":"\(\([^"\\]\|\\.\)*\)".*/\2/p' <<<"$last")
+    [ -z "$msg" ] || last="$msg${detail:+: $detail}"
+  fi
+  printf '%s' "${last:-(etcdctl printed nothing)}"
+}
 die() {
   local code=$1
   shift
@@ -143,8 +160,14 @@ remote() {
 # Whether the member at URL serves a linearizable read: it is up, and part of a quorum with a leader.
 # This is what `endpoint health` checks in 3.4; from 3.5 on that command also reports every member
 # unhealthy while any alarm is raised, which would stop defrag.sh from clearing NOSPACE. Alarms are
-# checked on their own (health.sh, defrag.sh).
-healthy() { ectl "$1" get health --command-timeout=5s >/dev/null 2>&1; }
+# checked on their own (health.sh, defrag.sh). When not, UNHEALTHY_SAID[URL] holds what etcdctl said.
+declare -A UNHEALTHY_SAID=()
+healthy() {
+  local said
+  said=$(ectl "$1" get health --command-timeout=5s 2>&1 >/dev/null) && return 0
+  UNHEALTHY_SAID[$1]=$(etcdctl_said "$said")
+  return 1
+}
 
 # One field of `endpoint status -w fields` for a single endpoint, e.g. Revision, DBSize, Leader.
 status_field() {
@@ -154,10 +177,16 @@ status_field() {
 
 # The cluster's members as etcd sees them now, from `member list`: fills LIVE_NAMES and, by name (or
 # by peer URL for a member added but not started yet), LIVE_ID, LIVE_PEER, LIVE_CLIENT, LIVE_LEARNER.
-# Returns 1 when etcd does not answer.
+# Returns 1 when etcd does not answer, with what etcdctl said in LIVE_SAID.
 read_live_members() {
-  local list id name peer client learner key
-  list=$(ectl "$ENDPOINTS" member list -w simple) || return 1
+  local out line list="" said="" id name peer client learner key
+  # etcdctl's answer and its errors apart, with no file: its stdout lines marked.
+  if ! out=$({ ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } 2>&1); then
+    while IFS= read -r line; do [[ $line == '> '* ]] || said+="$line"$'\n'; done <<<"$out"
+    LIVE_SAID=$(etcdctl_said "$said")
+    return 1
+  fi
+  while IFS= read -r line; do [[ $line != '> '* ]] || list+="${line#> }"$'\n'; done <<<"$out"
   LIVE_NAMES=()
   declare -gA LIVE_ID=() LIVE_PEER=() LIVE_CLIENT=() LIVE_LEARNER=()
   while IFS=',' read -r id _ name peer client learner; do
@@ -172,7 +201,7 @@ read_live_members() {
   done <<<"$list"
 }
 
-load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up?"; }
+load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up? etcdctl said: $LIVE_SAID"; }
 
 # How many voting members there are now, and how many of them other than EXCLUDE answer healthy.
 count_voting() {
@@ -202,11 +231,15 @@ wait_healthy() {
   local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
   while :; do
     bad=""
-    if ! read_live_members 2>/dev/null; then
-      bad="(no quorum yet)"
+    if ! read_live_members; then
+      bad=" (no quorum yet; etcdctl said: $LIVE_SAID)"
     else
       for n in "${LIVE_NAMES[@]}"; do
-        if [ -z "${LIVE_CLIENT[$n]}" ] || ! healthy "${LIVE_CLIENT[$n]}"; then bad="$bad $n"; fi
+        if [ -z "${LIVE_CLIENT[$n]}" ]; then
+          bad="$bad $n (not started)"
+        elif ! healthy "${LIVE_CLIENT[$n]}"; then
+          bad="$bad $n (etcdctl said: ${UNHEALTHY_SAID[${LIVE_CLIENT[$n]}]})"
+        fi
       done
     fi
     [ -z "$bad" ] && return 0

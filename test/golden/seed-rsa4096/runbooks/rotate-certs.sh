@@ -88,7 +88,7 @@ fi
 # Followers first, the leader last: one election at most, and only if a restart is needed.
 order=() leader=""
 for m in "${MEMBERS[@]}"; do
-  status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>/dev/null) ||
+  status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields) ||
     die "$EXIT_REFUSED" "$m does not answer: rotate certificates on a healthy cluster (if it is down because its CA expired, use --all-at-once)"
   if [ "$(status_field "$status" Leader)" = "$(status_field "$status" MemberID)" ]; then leader=$m; else order+=("$m"); fi
 done
