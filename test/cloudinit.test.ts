@@ -216,13 +216,13 @@ testEachRelease('the tarball install step installs a real release in etcd\'s tar
   mkdirSync(path.join(dir, 'src', top), { recursive: true });
   for (const tool of tools) writeFileSync(path.join(dir, 'src', top, tool), readFileSync(path.join(release.bin, tool)), { mode: 0o755 });
   const tarball = path.join(dir, `${top}.tar.gz`);
-  assert.equal(run('tar', ['-czf', tarball, '-C', path.join(dir, 'src'), top]).status, 0);
+  assert.equal(run('tar', ['-czf', tarball, '-C', path.join(dir, 'src'), top], { timeout: 300_000 }).status, 0);
   const sha256 = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   const config: ClusterConfig = { name: 'test', etcd: { version: release.version, install: { from: 'tarball', sha256, url: `file://${tarball}` } }, nodes: [{ name: 'etcd1', host: '10.0.0.11' }] };
   const step = buildModel(config, 'cluster.yaml').cloudInit.steps.find((s) => s.name === 'etcd')?.script ?? assert.fail();
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
-  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /usr/local/bin && exec sh -eu -c "$2"', 'sh', bin, step]);
+  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /usr/local/bin && exec sh -eu -c "$2"', 'sh', bin, step], { timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(bin).sort(), tools, 'etcd, etcdctl and, from 3.5, etcdutl');
   assert.match(run(path.join(bin, 'etcd'), ['--version']).stdout, new RegExp(`^etcd Version: ${release.version.replace(/\./g, '\\.')}$`, 'm'));
