@@ -19,7 +19,9 @@ export const pkiMessages = {
     `the CA expires in ${days} days, sooner than a new leaf's ${certDays} days: new certificates end with the CA; plan a CA rotation`,
   notACertificate: 'not a PEM certificate: restore it from backup, or delete this file and its .key to have a new pair issued',
   unsupportedKeyType: 'the certificate has a key type etcd-gen does not issue: restore the right file, or delete it and its .key',
-  notAKey: (cert: string) => `not a PEM private key of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
+  notAKey: (cert: string) => `not a PEM private key (PKCS#8, PKCS#1 or SEC1) of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
+  keyEncrypted:
+    'this private key is encrypted with a passphrase, and builds run unattended: decrypt it once (openssl pkey -in KEY -out KEY.plain, then move KEY.plain over KEY, mode 0600); to keep keys encrypted at rest, use age.encryptSecrets',
   keyMismatch: (cert: string) => `this key does not belong to ${cert}: restore the matching pair, or delete both files to have a new pair issued`,
   unknownCertificate: (id: string, known: readonly string[]) => `no certificate "${id}" to renew: name one of ${known.join(', ')}, or renew all`,
   nothingToRotate: 'there is no CA to rotate yet: run etcd-gen build once without --rotate-ca',
