@@ -26,6 +26,8 @@ export const messages = {
 
   // semantics
   duplicateNodeName: (name: string, line: number) => `node name "${name}" is already used on line ${line}: names must be unique`,
+  shellNameClash: (name: string, line: number, shell: string) =>
+    `node name "${name}" and the name on line ${line} differ only in '.' and '-', and both give the shell name etcdctl_${shell}: rename one`,
   duplicateAddress: (addr: string, line: number) => `address "${addr}" is already used on line ${line}: each member needs its own host and IP`,
   badHost: (host: string) => `"${host}" is neither a DNS name nor an IP address: use a name such as k8s1-etcd1.example.lan or an IP such as 10.0.0.11`,
   upperCaseHost: (host: string) => `"${host}" has upper-case letters: write it in lower case (${host.toLowerCase()}), as certificates and URLs compare it`,
