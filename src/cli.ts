@@ -51,6 +51,15 @@ interface InitArgs extends GlobalArgs {
 interface PlanArgs extends CommonArgs {
   out: string;
 }
+interface ImportArgs extends GlobalArgs {
+  envDir: string;
+  out: string;
+  secrets: string | undefined;
+  etcdVersion: string;
+  name: string | undefined;
+  dataDir: string | undefined;
+  memberList: string | undefined;
+}
 
 /** Set from the global flags before a command runs. */
 const output = { quiet: false, json: process.argv.includes('--json') };
@@ -313,6 +322,28 @@ async function runInit(args: InitArgs): Promise<number> {
   return EXIT_OK;
 }
 
+async function runImport(args: ImportArgs): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const { importProcedure, readProcedureDir, writeImport } = await import('./import.js');
+  const files = await readProcedureDir(args.envDir);
+  const memberList = args.memberList === undefined ? undefined : { file: args.memberList, text: await readFile(args.memberList, 'utf8') };
+  const result = importProcedure(files, {
+    etcdVersion: args.etcdVersion,
+    configFile: args.out,
+    ...(args.name !== undefined ? { name: args.name } : {}),
+    ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
+    ...(memberList ? { memberList } : {}),
+  });
+  const secrets = args.secrets ?? path.join(path.dirname(args.out), 'secrets');
+  await writeImport(result, args.out, secrets);
+  printDiagnostics(result.warnings);
+  if (args.json) printJson({ ok: true, file: args.out, secrets, notes: result.notes, sharedCertificates: result.sharedCerts, diagnostics: result.warnings.map(diagnosticJson) });
+  say(`etcd-gen: wrote ${args.out} and the CA into ${secrets}/`);
+  for (const note of result.notes) say(`  - ${note}`);
+  say(`next: etcd-gen build ${args.out} -o out, then runbooks/takeover.sh moves each member over`);
+  return EXIT_OK;
+}
+
 function withCommon<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .positional('config', { type: 'string', demandOption: true, describe: 'Path of the cluster.yaml' })
@@ -375,6 +406,23 @@ function cli(argv: string[]): Argv {
           .example('$0 plan cluster.yaml -o out', 'What to run, in order, after adding or removing nodes') as unknown as Argv<PlanArgs>,
       async (args) => {
         process.exitCode = await runPlan(args);
+      },
+    )
+    .command(
+      'import <env-dir>',
+      "Describe a cluster built by the manual cfssl procedure: read its env directory (<node>.conf files, ca.pem, ca-key.pem), write a cluster.yaml and a secrets directory that keeps its CA",
+      (y) =>
+        y
+          .positional('env-dir', { type: 'string', demandOption: true, describe: "The procedure's env directory" })
+          .option('out', { alias: 'o', type: 'string', default: 'cluster.yaml', describe: 'The cluster.yaml to write (never replaced)' })
+          .option('secrets', { type: 'string', describe: 'Secrets directory to put the CA in (default: secrets/ beside the cluster.yaml; never replaced)' })
+          .option('etcd-version', { type: 'string', demandOption: true, describe: 'The etcd release the members run (etcd --version)' })
+          .option('name', { type: 'string', describe: 'Cluster name (a DNS label; default: from the member names)' })
+          .option('data-dir', { type: 'string', describe: "The members' data directory, kept in place (default /var/lib/etcd)" })
+          .option('member-list', { type: 'string', describe: 'Output of etcdctl member list -w json: checked against the .conf files' })
+          .example('$0 import k8s-core/docs/etcd/env --etcd-version 3.5.13 -o cluster.yaml', "Import the procedure's cluster"),
+      async (args) => {
+        process.exitCode = await runImport(args as unknown as ImportArgs);
       },
     )
     .command(
