@@ -36,6 +36,7 @@ interface BuildArgs extends CommonArgs {
   renew: string[] | undefined;
   identity: string | undefined;
   rotateCa: boolean;
+  revoke: string[] | undefined;
 }
 type CertsArgs = CommonArgs;
 interface ExplainArgs extends GlobalArgs {
@@ -143,6 +144,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
     ...(identity !== undefined ? { identity } : {}),
     rotateCa: args.rotateCa,
+    ...(args.revoke !== undefined ? { revoke: args.revoke } : {}),
     ...(showProgress() ? { onKey: keyProgress } : {}),
   };
   if (args.check) {
@@ -182,6 +184,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       membershipSteps: steps?.steps ?? [],
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
+      revoked: result.crl?.added.map((t) => ({ from: t.from, serial: t.serial })) ?? [],
       interrupted: result.interrupted,
       diagnostics: result.diagnostics.map(diagnosticJson),
     });
@@ -194,6 +197,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   printPkiActions(result, (action) => action);
   const rotation = result.pki.rotation;
   if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
+  for (const t of result.crl?.added ?? []) say(`etcd-gen: revoked ${t.from} (serial ${t.serial})`);
+  if (result.crl?.changed) {
+    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member (runbooks/rotate-certs.sh; the first one also changes etcd.conf: runbooks/takeover.sh)`);
+  }
   const caAction = result.pki.pairs.get('ca')?.action;
   if (caAction === 'issued' || caAction === 'reissued') {
     say(`etcd-gen: the new CA key is in ${displayFile(result.secretsDir)}: back it up; every later build of this cluster needs it`);
@@ -212,14 +219,18 @@ async function runBuild(args: BuildArgs): Promise<number> {
 }
 
 async function runCerts(args: CertsArgs): Promise<number> {
-  const { certificateReport, formatCertTable } = await import('./certs.js');
+  const { certificateReport, formatCertTable, formatRevokedTable, revokedReport } = await import('./certs.js');
   const { certSpecs } = await import('./pki/profiles.js');
   const { readCertificates } = await import('./pki/store.js');
   // Only the model is needed: compile() would issue what is missing, so read the secrets directly.
   const { model, secretsDir } = await compileModelOnly(args);
   const rows = certificateReport(model, await readCertificates(secretsDir, certSpecs(model).map((s) => s.id)), new Date());
-  if (args.json) process.stdout.write(`${JSON.stringify({ cluster: model.name, certificates: rows }, null, 2)}\n`);
-  else process.stdout.write(formatCertTable(rows));
+  const revoked = await revokedReport(secretsDir);
+  if (args.json) process.stdout.write(`${JSON.stringify({ cluster: model.name, certificates: rows, revoked }, null, 2)}\n`);
+  else {
+    process.stdout.write(formatCertTable(rows));
+    if (revoked.length > 0) process.stdout.write(`\n${formatRevokedTable(revoked)}`);
+  }
   const attention = rows.filter((r) => r.status !== 'ok');
   if (attention.length > 0 && !args.json) {
     say(`etcd-gen: ${attention.length} certificate(s) need attention: run etcd-gen build to issue missing ones and renew those within tls.renewBeforeDays`);
@@ -373,6 +384,12 @@ function cli(argv: string[]): Argv {
             default: false,
             describe: 'Take the CA rotation one step further (3 steps: trust the new CA, sign with it, drop the old one; deploy after each). An expired CA is replaced in one step',
           })
+          .option('revoke', {
+            type: 'array',
+            string: true,
+            describe:
+              "Revoke certificates the CA signed, without a new CA: ids (reissued too), PEM certificate files, or hex serials. They go on the CA's revocation list (secrets/ca.crl), which every member gets and etcd checks on its client and peer ports",
+          })
           .option('renew', {
             type: 'array',
             string: true,
@@ -381,7 +398,8 @@ function cli(argv: string[]): Argv {
           .example('$0 build examples/three-node/cluster.yaml -o out', 'Build the three-node example into out/')
           .example('$0 build cluster.yaml -o out --check', 'CI drift gate: exit 1 when out/ is stale')
           .example('$0 build cluster.yaml -o out --renew nodes/etcd1/server', 'Reissue one certificate')
-          .example('$0 build cluster.yaml -o out --rotate-ca', 'Start (or continue) replacing the CA') as unknown as Argv<BuildArgs>,
+          .example('$0 build cluster.yaml -o out --rotate-ca', 'Start (or continue) replacing the CA')
+          .example('$0 build cluster.yaml -o out --revoke env/etcd-client.pem', "Revoke the manual procedure's shared client certificate") as unknown as Argv<BuildArgs>,
       async (args) => {
         process.exitCode = await runBuild(args);
       },

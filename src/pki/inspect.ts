@@ -74,5 +74,16 @@ export function ekuOids(cert: X509Certificate): string[] {
 export const notBefore = (cert: X509Certificate): Date => new Date(cert.validFrom);
 export const notAfter = (cert: X509Certificate): Date => new Date(cert.validTo);
 
+/**
+ * A certificate serial as Go compares it (etcd's checkCRL: the big-endian magnitude, no leading zeros),
+ * in lower-case hex: `0A:1b:...`, `0x0a1b`, `000a1b` -> `a1b`. Null when the text is not a hex serial
+ * (RFC 5280 section 4.1.2.2: at most 20 octets).
+ */
+export function normalizeSerial(text: string): string | null {
+  const hex = text.trim().replace(/^0x/i, '').replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{1,40}$/.test(hex)) return null;
+  return hex.replace(/^0+(?=.)/, '');
+}
+
 /** SHA-256 fingerprint, hex pairs with colons. */
 export const fingerprint = (cert: X509Certificate): string => cert.fingerprint256;
