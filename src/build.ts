@@ -3,12 +3,16 @@
  * load, the secrets store and write; everything between is plain data in and out. `compile` runs it all in
  * memory; `build` then writes, and `check` compares with what is on disk.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
 import { loadClusterFile } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
+import { keyTypeOf, parseCert } from './pki/inspect.js';
+import { pkiMessages } from './pki/messages.js';
+import { checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
 import { COMMIT_JOURNAL, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
@@ -41,6 +45,8 @@ export interface BuildOptions {
   identity?: string;
   /** Take the CA rotation one step further (src/pki/index.ts RotationStep). */
   rotateCa?: boolean;
+  /** Certificates to revoke: ids, PEM certificate files, or hex serials (src/pki/revoke.ts). */
+  revoke?: readonly string[];
   /** Progress of key generation (the CLI shows it on a terminal). */
   onKey?: (done: number, total: number) => void;
 }
@@ -55,6 +61,29 @@ export interface Compiled {
   existing: ExistingOutput;
   secretsDir: string;
   stored: ReadonlyMap<string, StoredPair>;
+  /** The CA's revocation list, once anything is revoked: `changed` when this build signed a new one. */
+  crl: CrlState | null;
+}
+
+export interface CrlState {
+  file: string;
+  pem: string;
+  changed: boolean;
+  entries: { serial: string; revokedAt: Date }[];
+  /** What this build revoked, as the user named it. */
+  added: RevokeTarget[];
+}
+
+/** The signed CRL in the secrets directory (PEM; members get its DER form). */
+export const CRL_FILE = 'ca.crl';
+
+async function readIfPresent(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 export interface BuildResult extends Compiled {
@@ -83,27 +112,61 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const doc = await loadClusterFile(options.configFile);
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
-  const model = buildModel(validation.config, doc.fileName);
-
   const secretsDir = secretsDirOf(options);
+  const crlFile = path.join(secretsDir, CRL_FILE);
+  const storedCrl = await readIfPresent(crlFile);
+  const revoke = options.revoke ?? [];
+  const model = buildModel(validation.config, doc.fileName, { crl: storedCrl !== null || revoke.length > 0 });
+
   const existing = await inspectOutput(options.outDir);
-  const stored = await readSecrets(secretsDir, [...certSpecs(model).map((s) => s.id), CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
+  const knownIds = certSpecs(model).map((s) => s.id);
+  const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
+  const targets = await resolveRevocations(revoke, stored, knownIds);
+  const renewIds = idsToRenew(revoke, knownIds);
+  const renew = options.renew === 'all' ? 'all' : [...new Set([...(options.renew ?? []), ...renewIds])];
+  const now = options.now ?? new Date();
   const pki = await runPki({
     model,
     stored,
     secretPath: (id, ext) => displayFile(secretFile(secretsDir, id, ext)),
     previousCaPem: existing.caPem,
     previousCaPath: displayFile(path.join(options.outDir, OUTPUT_CA)),
-    now: options.now ?? new Date(),
-    renew: options.renew ?? [],
+    now,
+    renew,
     rotateCa: options.rotateCa ?? false,
     ...(options.onKey ? { onKey: options.onKey } : {}),
   });
-  const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates());
+  checkNotInUse(targets, pki.pairs);
+  const crl = storedCrl !== null || targets.length > 0 ? await nextCrl(displayFile(crlFile), storedCrl, targets, pki, now) : null;
+  const crlBase64 = crl === null ? null : (await import('./pki/crl.js')).crlDer(crl.pem).toString('base64');
+  const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates(), crlBase64);
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
   const secretsWarnings = await secretsDirWarnings(secretsDir);
-  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored };
+  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile } };
+}
+
+/** The stored CRL, or a new one signed by the CA when this build revokes a serial it does not list yet. */
+async function nextCrl(shownFile: string, storedPem: string | null, targets: readonly RevokeTarget[], pki: PkiResult, now: Date): Promise<Omit<CrlState, 'file'>> {
+  const { readCrl, signCrl } = await import('./pki/crl.js');
+  let existing = null;
+  if (storedPem !== null) {
+    try {
+      existing = readCrl(storedPem);
+    } catch {
+      throw new InputError([{ severity: 'error', file: shownFile, pointer: '', position: { line: 1, column: 1 }, message: pkiMessages.crlUnreadable }]);
+    }
+  }
+  const listed = new Set(existing?.entries.map((e) => e.serial) ?? []);
+  const added = targets.filter((t, i) => !listed.has(t.serial) && targets.findIndex((u) => u.serial === t.serial) === i);
+  if (existing !== null && added.length === 0) return { pem: existing.pem, changed: false, entries: existing.entries, added: [] };
+  const ca = pki.pairs.get('ca');
+  if (!ca) throw new Error('no CA pair');
+  const keyType = keyTypeOf(parseCert(ca.certPem));
+  if (keyType === null) throw new Error('the CA has a key type etcd-gen cannot sign with');
+  const entries = [...(existing?.entries ?? []), ...added.map((t) => ({ serial: t.serial, revokedAt: now }))];
+  const pem = await signCrl({ certPem: ca.certPem, keyPem: ca.keyPem, keyType }, entries, (existing?.number ?? 0) + 1, now);
+  return { pem, changed: true, entries, added };
 }
 
 /** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */
@@ -122,6 +185,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     compiled.stored,
     compiled.pki.secretOps,
   );
+  // A new revocation list is kept with the secrets: the next build reuses it byte for byte.
+  if (compiled.crl?.changed) {
+    tx.write(compiled.crl.file, compiled.crl.pem, 0o644, { dirMode: 0o700, durable: true });
+    secretsWritten.push(compiled.crl.file);
+  }
   const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
   await tx.commit(journal);
   return { ...compiled, secretsWritten, report, interrupted };

@@ -2,6 +2,8 @@
  * `etcd-gen certs`: every certificate in the secrets directory, what it names and when it expires. Pure:
  * takes the stored PEM text and a clock.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ClusterModel } from './model.js';
 import type { StoredPair } from './pki/index.js';
 import { keyTypeOf, notAfter, parseCert, sanList } from './pki/inspect.js';
@@ -49,4 +51,27 @@ export function formatCertTable(rows: readonly CertRow[]): string {
   const table = rows.map((r) => [r.id, r.subject, r.keyType, r.notAfter?.slice(0, 10) ?? '-', r.daysLeft === null ? '-' : String(r.daysLeft), r.status, r.names.join(',') || '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
   return [header, ...table].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
+}
+
+export interface RevokedRow {
+  serial: string;
+  revokedAt: string;
+}
+
+/** What the CA's revocation list in the secrets directory (ca.crl) lists; empty when there is none. */
+export async function revokedReport(secretsDir: string): Promise<RevokedRow[]> {
+  let pem: string;
+  try {
+    pem = await readFile(path.join(secretsDir, 'ca.crl'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const { readCrl } = await import('./pki/crl.js');
+  return readCrl(pem).entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString() }));
+}
+
+export function formatRevokedTable(rows: readonly RevokedRow[]): string {
+  const width = Math.max('REVOKED SERIAL'.length, ...rows.map((r) => r.serial.length));
+  return [`${'REVOKED SERIAL'.padEnd(width)}  REVOKED ON`, ...rows.map((r) => `${r.serial.padEnd(width)}  ${r.revokedAt.slice(0, 10)}`)].join('\n') + '\n';
 }

@@ -36,6 +36,7 @@ interface BuildArgs extends CommonArgs {
   renew: string[] | undefined;
   identity: string | undefined;
   rotateCa: boolean;
+  revoke: string[] | undefined;
 }
 type CertsArgs = CommonArgs;
 interface ExplainArgs extends GlobalArgs {
@@ -50,6 +51,15 @@ interface InitArgs extends GlobalArgs {
 }
 interface PlanArgs extends CommonArgs {
   out: string;
+}
+interface ImportArgs extends GlobalArgs {
+  envDir: string;
+  out: string;
+  secrets: string | undefined;
+  etcdVersion: string;
+  name: string | undefined;
+  dataDir: string | undefined;
+  memberList: string | undefined;
 }
 
 /** Set from the global flags before a command runs. */
@@ -146,6 +156,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
     ...(identity !== undefined ? { identity } : {}),
     rotateCa: args.rotateCa,
+    ...(args.revoke !== undefined ? { revoke: args.revoke } : {}),
     ...(showProgress() ? { onKey: keyProgress } : {}),
   };
   if (args.check) {
@@ -185,6 +196,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       membershipSteps: steps?.steps ?? [],
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
+      revoked: result.crl?.added.map((t) => ({ from: t.from, serial: t.serial })) ?? [],
       interrupted: result.interrupted,
       diagnostics: result.diagnostics.map(diagnosticJson),
     });
@@ -197,6 +209,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   printPkiActions(result, (action) => action);
   const rotation = result.pki.rotation;
   if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
+  for (const t of result.crl?.added ?? []) say(`etcd-gen: revoked ${t.from} (serial ${t.serial})`);
+  if (result.crl?.changed) {
+    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member (runbooks/rotate-certs.sh; the first one also changes etcd.conf: runbooks/takeover.sh)`);
+  }
   const caAction = result.pki.pairs.get('ca')?.action;
   if (caAction === 'issued' || caAction === 'reissued') {
     say(`etcd-gen: the new CA key is in ${displayFile(result.secretsDir)}: back it up; every later build of this cluster needs it`);
@@ -215,14 +231,18 @@ async function runBuild(args: BuildArgs): Promise<number> {
 }
 
 async function runCerts(args: CertsArgs): Promise<number> {
-  const { certificateReport, formatCertTable } = await import('./certs.js');
+  const { certificateReport, formatCertTable, formatRevokedTable, revokedReport } = await import('./certs.js');
   const { certSpecs } = await import('./pki/profiles.js');
   const { readCertificates } = await import('./pki/store.js');
   // Only the model is needed: compile() would issue what is missing, so read the secrets directly.
   const { model, secretsDir } = await compileModelOnly(args);
   const rows = certificateReport(model, await readCertificates(secretsDir, certSpecs(model).map((s) => s.id)), new Date());
-  if (args.json) process.stdout.write(`${JSON.stringify({ cluster: model.name, certificates: rows }, null, 2)}\n`);
-  else process.stdout.write(formatCertTable(rows));
+  const revoked = await revokedReport(secretsDir);
+  if (args.json) process.stdout.write(`${JSON.stringify({ cluster: model.name, certificates: rows, revoked }, null, 2)}\n`);
+  else {
+    process.stdout.write(formatCertTable(rows));
+    if (revoked.length > 0) process.stdout.write(`\n${formatRevokedTable(revoked)}`);
+  }
   const attention = rows.filter((r) => r.status !== 'ok');
   if (attention.length > 0 && !args.json) {
     say(`etcd-gen: ${attention.length} certificate(s) need attention: run etcd-gen build to issue missing ones and renew those within tls.renewBeforeDays`);
@@ -325,6 +345,28 @@ async function runInit(args: InitArgs): Promise<number> {
   return EXIT_OK;
 }
 
+async function runImport(args: ImportArgs): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const { importProcedure, readProcedureDir, writeImport } = await import('./import.js');
+  const files = await readProcedureDir(args.envDir);
+  const memberList = args.memberList === undefined ? undefined : { file: args.memberList, text: await readFile(args.memberList, 'utf8') };
+  const result = importProcedure(files, {
+    etcdVersion: args.etcdVersion,
+    configFile: args.out,
+    ...(args.name !== undefined ? { name: args.name } : {}),
+    ...(args.dataDir !== undefined ? { dataDir: args.dataDir } : {}),
+    ...(memberList ? { memberList } : {}),
+  });
+  const secrets = args.secrets ?? path.join(path.dirname(args.out), 'secrets');
+  await writeImport(result, args.out, secrets);
+  printDiagnostics(result.warnings);
+  if (args.json) printJson({ ok: true, file: args.out, secrets, notes: result.notes, sharedCertificates: result.sharedCerts, diagnostics: result.warnings.map(diagnosticJson) });
+  say(`etcd-gen: wrote ${args.out} and the CA into ${secrets}/`);
+  for (const note of result.notes) say(`  - ${note}`);
+  say(`next: etcd-gen build ${args.out} -o out, then runbooks/takeover.sh moves each member over`);
+  return EXIT_OK;
+}
+
 function withCommon<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .positional('config', { type: 'string', demandOption: true, describe: 'Path of the cluster.yaml' })
@@ -354,6 +396,12 @@ function cli(argv: string[]): Argv {
             default: false,
             describe: 'Take the CA rotation one step further (3 steps: trust the new CA, sign with it, drop the old one; deploy after each). An expired CA is replaced in one step',
           })
+          .option('revoke', {
+            type: 'array',
+            string: true,
+            describe:
+              "Revoke certificates the CA signed, without a new CA: ids (reissued too), PEM certificate files, or hex serials. They go on the CA's revocation list (secrets/ca.crl), which every member gets and etcd checks on its client and peer ports",
+          })
           .option('renew', {
             type: 'array',
             string: true,
@@ -362,7 +410,8 @@ function cli(argv: string[]): Argv {
           .example('$0 build examples/three-node/cluster.yaml -o out', 'Build the three-node example into out/')
           .example('$0 build cluster.yaml -o out --check', 'CI drift gate: exit 1 when out/ is stale')
           .example('$0 build cluster.yaml -o out --renew nodes/etcd1/server', 'Reissue one certificate')
-          .example('$0 build cluster.yaml -o out --rotate-ca', 'Start (or continue) replacing the CA') as unknown as Argv<BuildArgs>,
+          .example('$0 build cluster.yaml -o out --rotate-ca', 'Start (or continue) replacing the CA')
+          .example('$0 build cluster.yaml -o out --revoke env/etcd-client.pem', "Revoke the manual procedure's shared client certificate") as unknown as Argv<BuildArgs>,
       async (args) => {
         process.exitCode = await runBuild(args);
       },
@@ -387,6 +436,23 @@ function cli(argv: string[]): Argv {
           .example('$0 plan cluster.yaml -o out', 'What to run, in order, after adding or removing nodes') as unknown as Argv<PlanArgs>,
       async (args) => {
         process.exitCode = await runPlan(args);
+      },
+    )
+    .command(
+      'import <env-dir>',
+      "Describe a cluster built by the manual cfssl procedure: read its env directory (<node>.conf files, ca.pem, ca-key.pem), write a cluster.yaml and a secrets directory that keeps its CA",
+      (y) =>
+        y
+          .positional('env-dir', { type: 'string', demandOption: true, describe: "The procedure's env directory" })
+          .option('out', { alias: 'o', type: 'string', default: 'cluster.yaml', describe: 'The cluster.yaml to write (never replaced)' })
+          .option('secrets', { type: 'string', describe: 'Secrets directory to put the CA in (default: secrets/ beside the cluster.yaml; never replaced)' })
+          .option('etcd-version', { type: 'string', demandOption: true, describe: 'The etcd release the members run (etcd --version)' })
+          .option('name', { type: 'string', describe: 'Cluster name (a DNS label; default: from the member names)' })
+          .option('data-dir', { type: 'string', describe: "The members' data directory, kept in place (default /var/lib/etcd)" })
+          .option('member-list', { type: 'string', describe: 'Output of etcdctl member list -w json: checked against the .conf files' })
+          .example('$0 import k8s-core/docs/etcd/env --etcd-version 3.5.13 -o cluster.yaml', "Import the procedure's cluster"),
+      async (args) => {
+        process.exitCode = await runImport(args as unknown as ImportArgs);
       },
     )
     .command(

@@ -156,6 +156,8 @@ export interface UserDataFile {
   permissions: string;
   /** The contents as a YAML scalar (a literal block, indented for its place in the list). */
   content: string;
+  /** `b64` for a binary file (the DER CRL), whose content is then base64 (cloud-init's write_files encoding). */
+  encoding: 'b64' | null;
 }
 
 /** Indentation of a write_files entry's content lines, and of a runcmd item's lines (see the template). */
@@ -167,7 +169,7 @@ export function userDataFiles(files: readonly { file: InstallFile; contents: str
     path: file.path,
     owner: `${file.user}:${file.group}`,
     permissions: file.modeText,
-    content: yamlBlock(contents, FILE_CONTENT_INDENT),
+    ...(file.content === 'crl' ? { content: JSON.stringify(contents), encoding: 'b64' as const } : { content: yamlBlock(contents, FILE_CONTENT_INDENT), encoding: null }),
   }));
 }
 

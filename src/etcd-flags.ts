@@ -38,6 +38,10 @@ export interface MemberFlagInput {
   pkiDir: string;
   /** The CN every peer certificate of this cluster carries, and no other certificate does. */
   peerCommonName: string;
+  /** The token was set in cluster.yaml (an imported cluster keeps its own), not derived from the name. */
+  tokenGiven?: boolean;
+  /** The CA's revocation list (DER) on the member, once anything is revoked; null before. */
+  crlFile?: string | null;
 }
 
 /** First patch release with --tls-min-version, per line (3.4.25, 3.5.8; all of 3.6). */
@@ -126,7 +130,11 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
     ),
     setting('initial-cluster', m.initialCluster),
     setting('initial-cluster-state', 'new', 'Read only on first start with an empty data dir. A member joining a running cluster gets "existing" from the join env file the runbooks write.'),
-    setting('initial-cluster-token', m.initialClusterToken, 'Derived from the cluster name: the same on every build, different per cluster.'),
+    setting(
+      'initial-cluster-token',
+      m.initialClusterToken,
+      m.tokenGiven ? 'From cluster.yaml: the token the cluster was first started with.' : 'Derived from the cluster name: the same on every build, different per cluster.',
+    ),
     // Client side: TLS with client certificates from the cluster CA, nothing automatic.
     setting('cert-file', `${m.pkiDir}/server.crt`),
     setting('key-file', `${m.pkiDir}/server.key`),
@@ -145,6 +153,13 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
       'Only peer certificates carry this CN: a client certificate of the same CA (admin, kube-apiserver) is refused as a peer.',
     ),
   ];
+  if (m.crlFile) {
+    // Both flags are in every 3.4, 3.5 and 3.6 release; etcd reads the file on each new connection.
+    settings.push(
+      setting('client-crl-file', m.crlFile, 'Certificates the CA revoked (etcd-gen build --revoke): refused on the client port, and on the peer port below.'),
+      setting('peer-crl-file', m.crlFile),
+    );
+  }
   if (hasTlsMinVersion(r)) {
     // TLS 1.3 only would forbid a cipher list; TLS 1.2 with the list below keeps every client working.
     settings.push(setting('tls-min-version', 'TLS1.2'));

@@ -21,7 +21,7 @@ export async function writeAtomic(file: string, contents: string, mode: number, 
 
 interface Staged {
   target: string;
-  contents: string;
+  contents: string | Buffer;
   mode: number;
   exclusive: boolean;
   durable: boolean;
@@ -38,7 +38,7 @@ export class FileTransaction {
    * files (secrets: nothing can make them again) are flushed to disk, with their directories; the output
    * is not, since a build makes it again from cluster.yaml and the secrets.
    */
-  write(target: string, contents: string, mode: number, options: { exclusive?: boolean; durable?: boolean; dirMode?: number } = {}): void {
+  write(target: string, contents: string | Buffer, mode: number, options: { exclusive?: boolean; durable?: boolean; dirMode?: number } = {}): void {
     const exclusive = options.exclusive ?? false;
     this.writes.push({ target, contents, mode, exclusive, durable: exclusive || (options.durable ?? false), dirMode: options.dirMode });
   }

@@ -27,6 +27,8 @@ export const messages = {
 
   // semantics
   duplicateNodeName: (name: string, line: number) => `node name "${name}" is already used on line ${line}: names must be unique`,
+  shellNameClash: (name: string, line: number, shell: string) =>
+    `node name "${name}" and the name on line ${line} differ only in '.' and '-', and both give the shell name etcdctl_${shell}: rename one`,
   duplicateAddress: (addr: string, line: number) => `address "${addr}" is already used on line ${line}: each member needs its own host and IP`,
   badHost: (host: string) => `"${host}" is neither a DNS name nor an IP address: use a name such as k8s1-etcd1.example.lan or an IP such as 10.0.0.11`,
   upperCaseHost: (host: string) => `"${host}" has upper-case letters: write it in lower case (${host.toLowerCase()}), as certificates and URLs compare it`,
@@ -117,3 +119,45 @@ function editDistance(a: string, b: string): number {
   }
   return at(a.length, b.length);
 }
+
+/** What `etcd-gen import` says about the manual procedure's env directory: the problem, then the fix. */
+export const importMessages = {
+  envDirUnreadable: (code: string) => `cannot read the procedure's env directory (${code}): pass the directory that holds the <node>.conf files, ca.pem and ca-key.pem`,
+  noConfFiles: "no <node>.conf files here: pass the procedure's env directory (where its \"Set up cluster config\" step wrote them)",
+  confSyntax: (line: string) => `"${line.slice(0, 60)}" is not a KEY=VALUE line: fix or remove it (the procedure writes NODE_NAME=..., NODE_ADDRESS=... and so on)`,
+  confDuplicate: (key: string, line: number) => `${key} is already set on line ${line}: keep one`,
+  confMissing: (key: string) => `no ${key} line: add it as the procedure writes it (${key}=...)`,
+  unknownConfKey: (where: string, key: string) => `${where}: ${key} is not one of the procedure's fields and was not imported: set its equivalent in cluster.yaml if it matters`,
+  confDisagrees: (key: string, value: string, first: string, firstValue: string) =>
+    `${key} is "${value}" here but "${firstValue}" at ${first}: every member's file must have the same ${key}; fix the odd one to match the running cluster`,
+  confBadPort: (key: string, value: string) => `${key} "${value}" is not a port: use a number from 1 to 65535`,
+  clusterNodesEntry: (entry: string) => `"${entry}" is not name=https://host:port: CLUSTER_NODES is etcd's --initial-cluster, comma-separated name=peer URL entries`,
+  clusterNodesDuplicate: (name: string) => `member ${name} is listed twice: keep one`,
+  peerPortDiffers: (entry: string, port: number) => `"${entry}" does not use PEERS_PORT ${port}: etcd-gen gives every member the same peer port; make them match`,
+  nodeNotInCluster: (name: string, where: string) => `NODE_NAME ${name} is not a member of CLUSTER_NODES (${where}): fix the name, or add the member there`,
+  nodeTwice: (name: string) => `a second file for member ${name}: remove the stale one`,
+  badNodeAddress: (value: string) => `NODE_ADDRESS "${value}" is not https://host:port: it is the member's peer URL`,
+  nodeAddressDiffers: (value: string, entry: string) => `NODE_ADDRESS ${value} is not the peer URL CLUSTER_NODES gives this member (${entry}): make them the same`,
+  memberWithoutConf: (name: string, where: string) => `member ${name} (${where}) has no .conf file here: imported from CLUSTER_NODES alone`,
+  memberListUnreadable: 'not the JSON of etcdctl member list -w json: run that command against the cluster and pass its output',
+  liveMemberUnstarted: (peers: string) => `the running cluster has a member that never started (${peers}): start or remove it (etcdctl member remove) before the import`,
+  liveMemberUnknown: (name: string) => `the running cluster has member ${name}, which no .conf file or CLUSTER_NODES names: add its .conf (or pass the env directory this cluster was built from)`,
+  livePeerDiffers: (name: string, peers: string) => `member ${name} runs with peer URL ${peers}, not the one its .conf gives: fix the .conf to match the running cluster`,
+  liveLearner: (name: string) => `member ${name} is a learner: promote it (etcdctl member promote) before the move`,
+  liveClientDiffers: (name: string, urls: string) => `member ${name} serves clients on ${urls}, not on CLIENT_PORT: the imported cluster.yaml uses CLIENT_PORT`,
+  confMemberNotLive: (name: string, list: string) => `member ${name} is not in the running cluster (${list}): remove it from CLUSTER_NODES and its .conf, or add it back first`,
+  caMissing: (cert: string, key: string) => `${cert} and ${key} (cfssl's CA) must both be here: the CA is kept so that trust carries over; copy them from where you ran cfssl`,
+  caNotACert: 'not a PEM certificate: this should be cfssl\'s ca.pem',
+  caNotCa: 'this certificate is not a CA (no basicConstraints CA:TRUE): use the ca.pem of cfssl gencert -initca',
+  caKeyType: 'the CA has a key type etcd-gen cannot sign with (it signs with ECDSA P-256/P-384 and RSA 2048/3072/4096): rotate to a new CA after the import (build --rotate-ca)',
+  caKeyEncrypted: 'this CA key is encrypted with a passphrase: decrypt it once (openssl pkey -in ca-key.pem -out ca-key.plain.pem) and import from a copy of the env directory that holds the plain key',
+  caKeyNotAKey: 'not a PEM private key (PKCS#1, SEC1 or PKCS#8): this should be cfssl\'s ca-key.pem',
+  caKeyMismatch: (cert: string) => `this key does not belong to ${cert}: use the ca-key.pem made with that ca.pem`,
+  csrUnreadable: (file: string) => `${file} is not JSON: its hosts were not imported; add any load balancer name to tls.extraSANs`,
+  sharedCertUnreadable: (file: string) => `${file} is not a PEM certificate: not listed for revocation`,
+  importWouldReplace: 'already exists, and an import never replaces a file or a CA: choose another -o or --secrets, or move it aside',
+  unitNotRead:
+    "the procedure's unit (etcd3.service, from systemd-service.conf) is not read: etcd-gen's etcd.conf and etcd.service replace it; carry over any flag you added to it (quota, snapshot count, heartbeat) by hand",
+  revokeShared: (files: readonly string[]) =>
+    `after the move, revoke the procedure's shared certificates, which the kept CA still trusts: etcd-gen build CONFIG ${files.map((f) => `--revoke ${f}`).join(' ')}, then deploy`,
+} as const;

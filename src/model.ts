@@ -141,7 +141,7 @@ export interface InstallDirectory extends Ownership {
 }
 
 /** What a member file holds; render fills it in. */
-export type MemberContent = 'config' | 'unit' | 'ca-cert' | 'server-cert' | 'server-key' | 'peer-cert' | 'peer-key';
+export type MemberContent = 'config' | 'unit' | 'ca-cert' | 'server-cert' | 'server-key' | 'peer-cert' | 'peer-key' | 'crl';
 
 export interface InstallFile extends Ownership {
   /** Absolute path on the member. */
@@ -174,7 +174,7 @@ function ownership(user: string, group: string, mode: number): Ownership {
  * Owners and modes on a member: the keys are etcd's alone; the env file is read by systemd, so root's
  * alone; certificates and the unit are public. The config directories let etcd in through its group.
  */
-function memberInstall(paths: { etc: string; pki: string; data: string; conf: string; unit: string }): MemberInstall {
+function memberInstall(paths: { etc: string; pki: string; data: string; conf: string; unit: string; crl: string }, withCrl: boolean): MemberInstall {
   const rootOnly = ownership('root', 'root', 0o600);
   const world = ownership('root', 'root', 0o644);
   const etcdOnly = ownership(ETCD_USER, ETCD_USER, 0o600);
@@ -186,6 +186,7 @@ function memberInstall(paths: { etc: string; pki: string; data: string; conf: st
     { path: `${paths.pki}/peer.crt`, role: 'certificate', content: 'peer-cert', ...world },
     { path: `${paths.pki}/server.key`, role: 'private-key', content: 'server-key', ...etcdOnly },
     { path: `${paths.pki}/peer.key`, role: 'private-key', content: 'peer-key', ...etcdOnly },
+    ...(withCrl ? [{ path: paths.crl, role: 'certificate' as const, content: 'crl' as const, ...world }] : []),
   ];
   const groups = new Map<string, Ownership & { paths: string[] }>();
   for (const f of files) {
@@ -241,7 +242,12 @@ function parseVersion(text: string): EtcdVersion {
   return { text, minor: Number(minor) as EtcdMinor, patch: Number(patch) };
 }
 
-export function buildModel(input: ClusterConfig, inputFile: string): ClusterModel {
+/** What the model needs from the secrets directory: whether the CA has revoked anything (src/pki/crl.ts). */
+export interface ModelSecrets {
+  crl: boolean;
+}
+
+export function buildModel(input: ClusterConfig, inputFile: string, secrets: ModelSecrets = { crl: false }): ClusterModel {
   const config = escapeControlCharacters(input);
   const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
@@ -255,6 +261,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     conf: path.posix.join(base.etc, 'etcd.conf'),
     pki: path.posix.join(base.etc, 'pki'),
     etcdBinary: path.posix.join(base.bin, 'etcd'),
+    crl: path.posix.join(base.etc, 'pki', 'ca.crl'),
     unit: UNIT_PATH,
     joinEnv: JOIN_ENV_PATH,
     stateDirectory: base.data.startsWith('/var/lib/') ? base.data.slice('/var/lib/'.length) : null,
@@ -312,13 +319,15 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
         clientUrl: m.clientUrl,
         initialCluster,
         initialClusterToken: token,
+        tokenGiven: config.token !== undefined,
+        crlFile: secrets.crl ? paths.crl : null,
         pkiDir: paths.pki,
       }),
     };
   });
 
   const quorum = Math.floor(members.length / 2) + 1;
-  const install = memberInstall(paths);
+  const install = memberInstall(paths, secrets.crl);
   const runbooks: RunbookModel = {
     unit: path.posix.basename(UNIT_PATH, '.service'),
     etcdutl: hasEtcdutl(etcd),

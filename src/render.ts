@@ -20,7 +20,9 @@ export type { FileRole } from './model.js';
 export interface OutputFile {
   /** Path relative to the output directory, with '/' separators. */
   path: string;
+  /** The text, or with `encoding: 'base64'` the bytes of a binary file (the DER CRL) in base64. */
   contents: string;
+  encoding?: 'base64';
   mode: number;
   /** `user:group` the file must have where it is installed (member files only). */
   owner?: string;
@@ -113,6 +115,8 @@ export function renderOutput(
   pairs: ReadonlyMap<string, CertPair>,
   trustBundle: string,
   templates: ReadonlyMap<string, Renderer>,
+  /** The CA's CRL as DER in base64, when the model has one (model.install). */
+  crlBase64: string | null = null,
 ): OutputFile[] {
   const render = (name: string, context: object): string => {
     const t = templates.get(name);
@@ -152,6 +156,10 @@ export function renderOutput(
       'server-key': () => pair(pairs, serverId(member.name)).keyPem,
       'peer-cert': () => pair(pairs, peerId(member.name)).certPem,
       'peer-key': () => pair(pairs, peerId(member.name)).keyPem,
+      crl: () => {
+        if (crlBase64 === null) throw new Error('the model installs a CRL but there is none');
+        return crlBase64;
+      },
     };
     const memberFiles = model.install.files.map((file) => ({ file, contents: contents[file.content]() }));
     for (const { file: f, contents: c } of memberFiles) {
@@ -162,6 +170,7 @@ export function renderOutput(
         owner: `${f.user}:${f.group}`,
         role: f.role,
         ...holdsKey(f.role),
+        ...(f.content === 'crl' ? { encoding: 'base64' as const } : {}),
       });
     }
     // user-data carries the whole overlay, keys included: mode 0600, and sealed like a key.

@@ -11,6 +11,7 @@ import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from './messages.js';
 import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from './etcd-releases.js';
 import { clusterSchema } from './resources.js';
+import { shellName } from './shell.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
 
@@ -301,6 +302,9 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   // Members: names, hosts and IPs.
   const nodes = Array.isArray(data.nodes) ? data.nodes : [];
   const names = new Map<string, string>();
+  // Shell functions and variables are named after members with '-' and '.' as '_' (src/shell.ts):
+  // two names that only differ there would share one.
+  const shellNames = new Map<string, string>();
   const addresses = new Map<string, string>();
   const claim = (pointer: string, address: string): void => {
     const first = addresses.get(address);
@@ -313,7 +317,13 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
     if (typeof node.name === 'string') {
       const first = names.get(node.name);
       if (first !== undefined) error(`${base}/name`, messages.duplicateNodeName(node.name, locate(doc, first).line));
-      else names.set(node.name, `${base}/name`);
+      else {
+        names.set(node.name, `${base}/name`);
+        const shell = shellName('', node.name);
+        const clash = shellNames.get(shell);
+        if (clash !== undefined) error(`${base}/name`, messages.shellNameClash(node.name, locate(doc, clash).line, shell));
+        else shellNames.set(shell, `${base}/name`);
+      }
     }
     let hostIp: string | null = null;
     if (typeof node.host === 'string') {

@@ -51,7 +51,9 @@ export interface ExistingOutput {
 
 export const OUTPUT_CA = 'admin/pki/ca.crt';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+/** What goes on disk: the text, or the bytes of a base64-encoded binary file. */
+export const bytesOf = (f: { contents: string; encoding?: 'base64' }): string | Buffer => (f.encoding === 'base64' ? Buffer.from(f.contents, 'base64') : f.contents);
 const octal = (mode: number): string => `0${(mode & 0o777).toString(8)}`;
 
 function fail(file: string, message: string): InputError {
@@ -104,7 +106,7 @@ export function buildManifest(files: readonly OutputFile[], model: ClusterModel,
       role: f.role,
       mode: octal(f.mode),
       ...(f.owner ? { owner: f.owner } : {}),
-      sha256: sha256(f.contents),
+      sha256: sha256(bytesOf(f)),
       ...(f.sealed ? { sealed: f.sealed } : {}),
     })),
   };
@@ -151,11 +153,12 @@ async function refuseSymlinks(outDir: string, relative: string, checked: Set<str
   }
 }
 
-async function sameFile(file: string, contents: string, mode: number): Promise<'same' | 'contents' | 'mode' | 'missing'> {
+async function sameFile(file: string, contents: string | Buffer, mode: number): Promise<'same' | 'contents' | 'mode' | 'missing'> {
   try {
     const st = await lstat(file);
     if (!st.isFile()) return 'contents';
-    if ((await readFile(file, 'utf8')) !== contents) return 'contents';
+    const same = typeof contents === 'string' ? (await readFile(file, 'utf8')) === contents : (await readFile(file)).equals(contents);
+    if (!same) return 'contents';
     return (st.mode & 0o777) === mode ? 'same' : 'mode';
   } catch {
     return 'missing';
@@ -193,11 +196,11 @@ export async function stageOutput(
   for (const f of [...files, manifestFile(manifest)]) {
     const target = safeJoin(outDir, f.path);
     await refuseSymlinks(outDir, f.path, checked);
-    if ((await sameFile(target, f.contents, f.mode)) === 'same') {
+    if ((await sameFile(target, bytesOf(f), f.mode)) === 'same') {
       if (f.path !== MANIFEST) report.unchanged.push(f.path);
       continue;
     }
-    tx.write(target, f.contents, f.mode);
+    tx.write(target, bytesOf(f), f.mode);
     if (f.path !== MANIFEST) report.written.push(f.path);
   }
   for (const old of await staleFiles(outDir, files, previous)) {
@@ -227,7 +230,7 @@ export interface Drift {
 export async function compareOutput(outDir: string, files: readonly OutputFile[], manifest: Manifest, previous: Manifest | null): Promise<Drift> {
   const drift: Drift = { added: [], removed: [], changed: [] };
   for (const f of [...files, manifestFile(manifest)]) {
-    const state = await sameFile(safeJoin(outDir, f.path), f.contents, f.mode);
+    const state = await sameFile(safeJoin(outDir, f.path), bytesOf(f), f.mode);
     if (state === 'missing') drift.added.push(f.path);
     else if (state !== 'same') drift.changed.push({ path: f.path, what: state });
   }

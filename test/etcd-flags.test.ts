@@ -47,7 +47,8 @@ const config = (version: string): ClusterConfig => ({
 
 /** flag -> value, for one member of one version. */
 function emitted(version: string): Map<string, string> {
-  const member = buildModel(config(version), 'cluster.yaml').members[0];
+  // With a revocation list, so that its flags are checked too.
+  const member = buildModel(config(version), 'cluster.yaml', { crl: true }).members[0];
   assert.ok(member);
   for (const s of member.settings) assert.equal(s.env, envName(s.flag));
   return new Map(member.settings.map((s) => [s.flag, s.value]));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { build } from '../src/build.js';
 import { InputError } from '../src/diagnostics.js';
-import { minimalCluster, readTree, tempDir } from './helpers.js';
+import { minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
 
 const DAY = 86_400_000;
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -115,6 +115,90 @@ describe('pki', () => {
     await p.build();
     copyFileSync(path.join(p.secrets, 'nodes', 'etcd1', 'peer.key'), path.join(p.secrets, 'nodes', 'etcd1', 'server.key'));
     assert.match(await inputError(p.build()), /server\.key: this key does not belong to .*server\.crt/);
+  });
+
+  it('reads PKCS#1 and SEC1 keys as well as PKCS#8, signs with them, and gives members PKCS#8', async (t) => {
+    // An RSA CA so that the PKCS#1 form (cfssl's and `openssl genrsa`'s) is tried on the key that signs.
+    const p = project(t, minimalCluster + 'tls: { key: rsa-2048 }\n');
+    await p.build();
+    const caKeyFile = path.join(p.secrets, 'ca.key');
+    const caKey = createPrivateKey(readFileSync(caKeyFile));
+    writeFileSync(caKeyFile, caKey.export({ type: 'pkcs1', format: 'pem' }));
+    assert.match(readFileSync(caKeyFile, 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+    const leafKeyFile = path.join(p.secrets, 'nodes', 'etcd2', 'server.key');
+    const leafPkcs8 = readFileSync(leafKeyFile, 'utf8');
+    writeFileSync(leafKeyFile, createPrivateKey(leafPkcs8).export({ type: 'pkcs1', format: 'pem' }));
+    // Renewal makes the PKCS#1 CA key sign; the PKCS#1 leaf key is reused and goes out as PKCS#8.
+    const result = await build({ configFile: p.config, outDir: p.out, secretsDir: p.secrets, now: T0, renew: ['nodes/etcd1/server'] });
+    assert.equal(result.pki.pairs.get('nodes/etcd1/server')?.action, 'reissued');
+    assert.equal(result.pki.pairs.get('nodes/etcd2/server')?.action, 'reused');
+    const tree = readTree(p.out);
+    const ca = new X509Certificate(readFileSync(path.join(p.secrets, 'ca.crt')));
+    assert.ok(new X509Certificate(tree.get('nodes/etcd1/root/etc/etcd/pki/server.crt')?.contents ?? '').verify(ca.publicKey), 'signed by the PKCS#1 CA key');
+    assert.equal(tree.get('nodes/etcd2/root/etc/etcd/pki/server.key')?.contents, leafPkcs8, 'the member gets the same key as PKCS#8');
+    assert.match(readFileSync(leafKeyFile, 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/, 'the stored key is left as it was');
+
+    // SEC1 (`EC PRIVATE KEY`) on an ECDSA CA.
+    const q = project(t);
+    await q.build();
+    const ecKeyFile = path.join(q.secrets, 'ca.key');
+    writeFileSync(ecKeyFile, createPrivateKey(readFileSync(ecKeyFile)).export({ type: 'sec1', format: 'pem' }));
+    assert.match(readFileSync(ecKeyFile, 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
+    const renewed = await build({ configFile: q.config, outDir: q.out, secretsDir: q.secrets, now: T0, renew: 'all' });
+    const ecCa = new X509Certificate(readFileSync(path.join(q.secrets, 'ca.crt')));
+    assert.ok([...renewed.pki.pairs.values()].filter((x) => !x.spec.isCa).every((x) => x.action === 'reissued' && new X509Certificate(x.certPem).verify(ecCa.publicKey)));
+  });
+
+  it('refuses an encrypted key, in any of its PEM forms, with the file and how to decrypt it', async (t) => {
+    const p = project(t);
+    await p.build();
+    const before = readTree(p.out);
+    const file = path.join(p.secrets, 'ca.key');
+    const plain = readFileSync(file, 'utf8');
+    const key = createPrivateKey(plain);
+    const forms = [
+      key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }),
+      key.export({ type: 'sec1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }),
+    ];
+    for (const form of forms) {
+      writeFileSync(file, form);
+      assert.match(await inputError(p.build()), /ca\.key: this private key is encrypted with a passphrase.*openssl pkey -in KEY/);
+    }
+    writeFileSync(file, createPrivateKey({ key: readFileSync(file, 'utf8'), passphrase: 'secret' }).export({ type: 'sec1', format: 'pem' }));
+    assert.deepEqual(readTree(p.out), before, 'nothing in the output changed');
+  });
+
+  it('refuses a PKCS#1 or SEC1 key that does not belong to its certificate, never with an internal error', async (t) => {
+    const p = project(t);
+    await p.build();
+    const other = createPrivateKey(readFileSync(path.join(p.secrets, 'nodes', 'etcd1', 'peer.key')));
+    writeFileSync(path.join(p.secrets, 'ca.key'), other.export({ type: 'sec1', format: 'pem' }));
+    assert.match(await inputError(p.build()), /ca\.key: this key does not belong to .*ca\.crt/);
+    const q = project(t, minimalCluster + 'tls: { key: rsa-2048 }\n');
+    await q.build();
+    const rsa = createPrivateKey(readFileSync(path.join(q.secrets, 'clients', 'admin.key')));
+    writeFileSync(path.join(q.secrets, 'ca.key'), rsa.export({ type: 'pkcs1', format: 'pem' }));
+    assert.match(await inputError(q.build()), /ca\.key: this key does not belong to .*ca\.crt/);
+    // An RSA key beside an ECDSA certificate.
+    writeFileSync(path.join(p.secrets, 'ca.key'), rsa.export({ type: 'pkcs1', format: 'pem' }));
+    assert.match(await inputError(p.build()), /ca\.key: this key does not belong to .*ca\.crt/);
+  });
+
+  it('takes a CA made by cfssl (PKCS#1 RSA key) as it is and signs with it', async (t) => {
+    if (!needTools(t, ['cfssl', 'cfssljson'])) return;
+    const p = project(t);
+    const csr = JSON.stringify({ CN: 'etcd-ca', key: { algo: 'rsa', size: 2048 }, names: [{ O: 'Kubernetes', OU: 'etcd' }] });
+    const gen = run('sh', ['-c', 'cfssl gencert -initca - | cfssljson -bare ca'], { cwd: p.dir, input: csr });
+    assert.equal(gen.status, 0, gen.stderr);
+    assert.match(readFileSync(path.join(p.dir, 'ca-key.pem'), 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+    mkdirSync(p.secrets, { mode: 0o700 });
+    copyFileSync(path.join(p.dir, 'ca.pem'), path.join(p.secrets, 'ca.crt'));
+    copyFileSync(path.join(p.dir, 'ca-key.pem'), path.join(p.secrets, 'ca.key'));
+    const result = await p.build();
+    assert.equal(result.pki.pairs.get('ca')?.action, 'reused');
+    const ca = new X509Certificate(readFileSync(path.join(p.dir, 'ca.pem')));
+    const leaf = new X509Certificate(readTree(p.out).get('nodes/etcd3/root/etc/etcd/pki/peer.crt')?.contents ?? '');
+    assert.ok(leaf.verify(ca.publicKey) && leaf.issuer === ca.subject, 'leaves are signed by the cfssl CA');
   });
 
   it('never replaces a CA: half a CA, a lost CA, or another cluster\'s CA stop the build', async (t) => {

@@ -11,7 +11,7 @@
 import type { KeyType } from '../config.js';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import type { ClusterModel } from '../model.js';
-import { ekuOids, EKU_OID, fingerprint, keyTypeOf, notAfter, notBefore, parseCert, parsePrivateKey, sanList, type X509Certificate } from './inspect.js';
+import { ekuOids, EKU_OID, fingerprint, keyTypeOf, notAfter, notBefore, parseCert, readPrivateKey, sanList, type X509Certificate } from './inspect.js';
 import { pkiMessages } from './messages.js';
 import { CA_ID, CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs, type CertSpec } from './profiles.js';
 
@@ -113,14 +113,17 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
       throw new InputError([fail(certPath, pkiMessages.notACertificate)]);
     }
     if (keyTypeOf(cert) === null) throw new InputError([fail(certPath, pkiMessages.unsupportedKeyType)]);
+    // PKCS#1 and SEC1 keys (cfssl's, openssl's) are carried on as PKCS#8, the form WebCrypto signs with.
+    const read = readPrivateKey(keyText);
+    if ('problem' in read) throw new InputError([fail(keyPath, read.problem === 'encrypted' ? pkiMessages.keyEncrypted : pkiMessages.notAKey(certPath))]);
     let matches: boolean;
     try {
-      matches = cert.checkPrivateKey(parsePrivateKey(keyText));
+      matches = cert.checkPrivateKey(read.key);
     } catch {
-      throw new InputError([fail(keyPath, pkiMessages.notAKey(certPath))]);
+      matches = false;
     }
     if (!matches) throw new InputError([fail(keyPath, pkiMessages.keyMismatch(certPath))]);
-    return { cert, certPem: certText, keyPem: keyText };
+    return { cert, certPem: certText, keyPem: read.pkcs8Pem };
   };
 
   // ---- the CA: reuse, or create only when there never was one --------------------------------------

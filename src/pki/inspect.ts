@@ -18,6 +18,30 @@ export function parsePrivateKey(pem: string): KeyObject {
   return createPrivateKey(pem);
 }
 
+/** Why a PEM private key cannot be used. */
+export type KeyProblem = 'encrypted' | 'not-a-key';
+
+/**
+ * Reads a private key in any common PEM form: PKCS#8 (`PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`, what
+ * cfssl and `openssl genrsa` write) and SEC1 (`EC PRIVATE KEY`). Returns the key and its PKCS#8 PEM
+ * (RFC 5208), the one form WebCrypto imports, so the rest of etcd-gen sees one form. A PKCS#8 input
+ * comes back byte for byte. An encrypted key (`ENCRYPTED PRIVATE KEY`, or a PKCS#1/SEC1 block with
+ * `Proc-Type: 4,ENCRYPTED`) is a problem, not a prompt: builds run unattended.
+ */
+export function readPrivateKey(pem: string): { key: KeyObject; pkcs8Pem: string } | { problem: KeyProblem } {
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m.test(pem)) return { problem: 'encrypted' };
+  const block = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]*?-----END \1?PRIVATE KEY-----/.exec(pem);
+  if (block === null) return { problem: 'not-a-key' };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (err) {
+    return { problem: (err as NodeJS.ErrnoException).code === 'ERR_MISSING_PASSPHRASE' ? 'encrypted' : 'not-a-key' };
+  }
+  if (block[1] === undefined) return { key, pkcs8Pem: pem };
+  return { key, pkcs8Pem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
 /** The key type of a certificate's public key, or null for anything etcd-gen does not issue. */
 export function keyTypeOf(cert: X509Certificate): KeyType | null {
   const key = cert.publicKey;
@@ -49,6 +73,17 @@ export function ekuOids(cert: X509Certificate): string[] {
 
 export const notBefore = (cert: X509Certificate): Date => new Date(cert.validFrom);
 export const notAfter = (cert: X509Certificate): Date => new Date(cert.validTo);
+
+/**
+ * A certificate serial as Go compares it (etcd's checkCRL: the big-endian magnitude, no leading zeros),
+ * in lower-case hex: `0A:1b:...`, `0x0a1b`, `000a1b` -> `a1b`. Null when the text is not a hex serial
+ * (RFC 5280 section 4.1.2.2: at most 20 octets).
+ */
+export function normalizeSerial(text: string): string | null {
+  const hex = text.trim().replace(/^0x/i, '').replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{1,40}$/.test(hex)) return null;
+  return hex.replace(/^0+(?=.)/, '');
+}
 
 /** SHA-256 fingerprint, hex pairs with colons. */
 export const fingerprint = (cert: X509Certificate): string => cert.fingerprint256;

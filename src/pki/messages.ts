@@ -19,9 +19,20 @@ export const pkiMessages = {
     `the CA expires in ${days} days, sooner than a new leaf's ${certDays} days: new certificates end with the CA; plan a CA rotation`,
   notACertificate: 'not a PEM certificate: restore it from backup, or delete this file and its .key to have a new pair issued',
   unsupportedKeyType: 'the certificate has a key type etcd-gen does not issue: restore the right file, or delete it and its .key',
-  notAKey: (cert: string) => `not a PEM private key of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
+  notAKey: (cert: string) => `not a PEM private key (PKCS#8, PKCS#1 or SEC1) of the type ${cert} has: restore it from backup, or delete both files to have a new pair issued`,
+  keyEncrypted:
+    'this private key is encrypted with a passphrase, and builds run unattended: decrypt it once (openssl pkey -in KEY -out KEY.plain, then move KEY.plain over KEY, mode 0600); to keep keys encrypted at rest, use age.encryptSecrets',
   keyMismatch: (cert: string) => `this key does not belong to ${cert}: restore the matching pair, or delete both files to have a new pair issued`,
   unknownCertificate: (id: string, known: readonly string[]) => `no certificate "${id}" to renew: name one of ${known.join(', ')}, or renew all`,
+  revokeCa: 'a CA cannot revoke itself: to stop trusting everything it signed, rotate the CA (build --rotate-ca)',
+  revokeNothingStored: (id: string) => `${id} has no certificate in the secrets directory yet: there is nothing to revoke`,
+  revokeNotACert: 'not a PEM certificate: name a certificate file, an id as etcd-gen certs lists them, or a serial in hex',
+  revokeOtherCa: "this certificate was not signed by this cluster's CA, so members do not trust it anyway: nothing to revoke",
+  revokeUnknown: (request: string, known: readonly string[]) =>
+    `"${request}" is no certificate file, certificate id or hex serial: name a file, one of ${known.join(', ')}, or a serial such as 4f:0a:...`,
+  revokeInUse: (from: string, id: string) =>
+    `${from} is the serial of ${id}, which this build still uses: revoke it by its id (--revoke ${id}) to have it reissued in the same build`,
+  crlUnreadable: 'not a PEM certificate revocation list: restore it from backup (the list of revoked certificates cannot be made again)',
   nothingToRotate: 'there is no CA to rotate yet: run etcd-gen build once without --rotate-ca',
   leafClampedToCa: (end: Date) => `ends on ${iso(end)} with the CA, earlier than certDays asks: plan a CA rotation`,
 } as const;

@@ -63,7 +63,7 @@ export async function readCertificates(dir: string, ids: readonly string[]): Pro
   return stored;
 }
 
-const GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
+export const SECRETS_GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
 /** The journal of a build writing its files (src/fsutil.ts), kept with the secrets it must not leave half done. */
 export const COMMIT_JOURNAL = '.etcd-gen-commit.json';
 /** With age.encryptSecrets the keys here are ciphertext, meant to be committed; a plaintext key never is. */
@@ -136,6 +136,6 @@ export async function stageSecrets(
       write(crt, pair.certPem, 0o644, newCa);
     }
   }
-  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : GITIGNORE, 0o644, { dirMode: 0o700 });
+  if (written.length > 0) tx.write(path.join(dir, '.gitignore'), recipients !== null ? GITIGNORE_ENCRYPTED : SECRETS_GITIGNORE, 0o644, { dirMode: 0o700 });
   return written;
 }

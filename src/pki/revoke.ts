@@ -1,0 +1,86 @@
+/**
+ * `build --revoke`: what to revoke, and the CA's next revocation list. A request names a certificate by
+ *
+ * - its id in the secrets directory (`nodes/etcd1/peer`, as `etcd-gen certs` lists them): its current
+ *   serial is revoked and the certificate is reissued in the same build;
+ * - a PEM certificate file (the manual procedure's shared `etcd-client.pem`): it must be signed by this
+ *   cluster's CA;
+ * - its serial in hex (`0a:1b:…` or `0a1b…`).
+ *
+ * A serial still in use by a certificate of this build is refused: revoke it by its id to reissue it.
+ * The list only grows (a revocation is never undone); the stored CRL is reused byte for byte until it does.
+ */
+import { readFile } from 'node:fs/promises';
+import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
+import type { CertPair, StoredPair } from './index.js';
+import { keyTypeOf, normalizeSerial as normalize, parseCert } from './inspect.js';
+import { pkiMessages } from './messages.js';
+import { CA_ID } from './profiles.js';
+
+export interface RevokeTarget {
+  serial: string;
+  /** How the user named it, for messages and reports. */
+  from: string;
+}
+
+/** The ids among the requests: these are reissued in the same build. */
+export function idsToRenew(requests: readonly string[], knownIds: readonly string[]): string[] {
+  return requests.filter((r) => knownIds.includes(r) && r !== CA_ID);
+}
+
+const problem = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
+
+/**
+ * Serials to revoke, read before the PKI stage runs (so an id's serial is the one being replaced).
+ * Throws UsageError for a request that names nothing, InputError for a file that is no certificate of
+ * this CA.
+ */
+export async function resolveRevocations(
+  requests: readonly string[],
+  stored: ReadonlyMap<string, StoredPair>,
+  knownIds: readonly string[],
+): Promise<RevokeTarget[]> {
+  const caPem = stored.get(CA_ID)?.certPem ?? null;
+  const targets: RevokeTarget[] = [];
+  for (const request of requests) {
+    if (request === CA_ID) throw new UsageError(pkiMessages.revokeCa);
+    if (knownIds.includes(request)) {
+      const pem = stored.get(request)?.certPem ?? null;
+      if (pem === null) throw new UsageError(pkiMessages.revokeNothingStored(request));
+      targets.push({ serial: normalize(parseCert(pem).serialNumber) ?? '', from: request });
+      continue;
+    }
+    let text: string | null = null;
+    try {
+      text = await readFile(request, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== null) {
+      let cert;
+      try {
+        cert = parseCert(text);
+      } catch {
+        throw new InputError([problem(request, pkiMessages.revokeNotACert)]);
+      }
+      if (caPem === null || keyTypeOf(parseCert(caPem)) === null || !cert.verify(parseCert(caPem).publicKey)) {
+        throw new InputError([problem(request, pkiMessages.revokeOtherCa)]);
+      }
+      targets.push({ serial: normalize(cert.serialNumber) ?? '', from: request });
+      continue;
+    }
+    const serial = normalize(request);
+    if (serial === null) throw new UsageError(pkiMessages.revokeUnknown(request, knownIds));
+    targets.push({ serial, from: request });
+  }
+  return targets;
+}
+
+/** Refuses to revoke a serial a certificate of this build still has (it would cut off a member or client). */
+export function checkNotInUse(targets: readonly RevokeTarget[], pairs: ReadonlyMap<string, CertPair>): void {
+  for (const t of targets) {
+    for (const p of pairs.values()) {
+      if (normalize(p.serialNumber) === t.serial) throw new UsageError(pkiMessages.revokeInUse(t.from, p.spec.id));
+    }
+  }
+}
