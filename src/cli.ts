@@ -211,7 +211,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
   if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
   for (const t of result.crl?.added ?? []) say(`etcd-gen: revoked ${t.from} (serial ${t.serial})`);
   if (result.crl?.changed) {
-    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member (runbooks/rotate-certs.sh; the first one also changes etcd.conf: runbooks/takeover.sh)`);
+    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member with runbooks/rotate-certs.sh (the first list also changes etcd.conf, so each member restarts in turn)`);
   }
   const caAction = result.pki.pairs.get('ca')?.action;
   if (caAction === 'issued' || caAction === 'reissued') {
@@ -363,7 +363,7 @@ async function runImport(args: ImportArgs): Promise<number> {
   if (args.json) printJson({ ok: true, file: args.out, secrets, notes: result.notes, sharedCertificates: result.sharedCerts, diagnostics: result.warnings.map(diagnosticJson) });
   say(`etcd-gen: wrote ${args.out} and the CA into ${secrets}/`);
   for (const note of result.notes) say(`  - ${note}`);
-  say(`next: etcd-gen build ${args.out} -o out, then runbooks/takeover.sh moves each member over`);
+  say(`next: etcd-gen build ${args.out} -o out, then move one member at a time, with the cluster healthy in between: stop and disable its etcd3 unit, chown -R etcd: its data dir, install its files from out/nodes/<name>/root, start etcd (out/README.md)`);
   return EXIT_OK;
 }
 
