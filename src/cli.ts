@@ -171,6 +171,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       out: args.out,
       ...result.report,
       membershipSteps: steps?.steps ?? [],
+      rolloutSteps: result.rolloutSteps,
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
       interrupted: result.interrupted,
@@ -197,7 +198,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   );
   if (steps !== null) {
     say('etcd-gen: the membership changed: deploy the new members\' files, then carry out these steps on the running cluster:');
-    process.stderr.write(formatPlan(steps, m.name));
+    process.stderr.write(formatPlan(steps, m.name, result.rolloutSteps));
+  } else if (plan !== null && result.rolloutSteps.length > 0) {
+    say('etcd-gen: the running cluster needs these steps:');
+    process.stderr.write(formatPlan(plan, m.name, result.rolloutSteps));
   }
   return EXIT_OK;
 }
@@ -227,22 +231,26 @@ async function compileModelOnly(args: CommonArgs) {
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
   printDiagnostics(validation.diagnostics);
-  return { model: buildModel(validation.config, doc.fileName), secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
+  return { model: buildModel(validation.config, doc.fileName), config: validation.config, doc, secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
 }
 
 async function runPlan(args: PlanArgs): Promise<number> {
   const { formatPlan, planMembership } = await import('./plan.js');
-  const { displayFile } = await import('./build.js');
-  const { model } = await compileModelOnly(args);
-  const { inspectOutput } = await import('./write.js');
+  const { displayFile, identityDiagnostics } = await import('./build.js');
+  const { compareIdentity, previousIdentity } = await import('./identity.js');
+  const { model, config, doc } = await compileModelOnly(args);
+  const { inspectOutput, readOutputFile } = await import('./write.js');
   const existing = await inspectOutput(args.out);
   if (!existing.manifest) {
     say(`etcd-gen: ${displayFile(path.resolve(args.out))} holds no earlier build: nothing to compare; a new cluster starts with etcd-gen build`);
     return EXIT_OK;
   }
+  // What the deployed cluster is, against cluster.yaml: a change a build would refuse is refused here too.
+  const identity = compareIdentity(await previousIdentity(existing.manifest, (p) => readOutputFile(args.out, p)), model, config);
+  if (identity.problems.length > 0) throw new InputError(identityDiagnostics(identity.problems, doc));
   const plan = planMembership(existing.manifest.members ?? [], model);
-  process.stdout.write(formatPlan(plan, model.name));
-  return plan.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
+  process.stdout.write(formatPlan(plan, model.name, identity.steps));
+  return plan.steps.length > 0 || identity.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
 }
 
 async function runSchema(): Promise<number> {

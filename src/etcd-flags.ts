@@ -123,7 +123,11 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
     ),
     setting('initial-cluster', m.initialCluster),
     setting('initial-cluster-state', 'new', 'Read only on first start with an empty data dir. A member joining a running cluster gets "existing" from the join env file the runbooks write.'),
-    setting('initial-cluster-token', m.initialClusterToken, 'Derived from the cluster name: the same on every build, different per cluster.'),
+    setting(
+      'initial-cluster-token',
+      m.initialClusterToken,
+      'Read only when the cluster is first created, to derive its cluster ID; a running cluster ignores it, so etcd-gen never changes it.',
+    ),
     // Client side: TLS with client certificates from the cluster CA, nothing automatic.
     setting('cert-file', `${m.pkiDir}/server.crt`),
     setting('key-file', `${m.pkiDir}/server.key`),

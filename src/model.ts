@@ -255,6 +255,8 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
   const k8s = { ...DEFAULTS.kubernetes, ...config.kubernetes };
   const etcd = parseVersion(config.etcd.version);
   const token = config.token ?? deriveToken(config.name);
+  // The CN members accept from peers: pinned in tls.peerCommonName, else derived from the name.
+  const peerCn = config.tls?.peerCommonName ?? peerCommonName(config.name);
 
   const bare = config.nodes.map((node) => {
     const host = ipFamily(node.host) ? canonicalIp(node.host) : node.host;
@@ -299,7 +301,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
         listenPeerUrls,
         listenClientUrls,
         listenMetricsUrl,
-        peerCommonName: peerCommonName(config.name),
+        peerCommonName: peerCn,
         peerUrl: m.peerUrl,
         clientUrl: m.clientUrl,
         initialCluster,
@@ -336,7 +338,7 @@ export function buildModel(input: ClusterConfig, inputFile: string): ClusterMode
     etcdInstall,
     cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
     admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
-    security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
+    security: { peerCommonName: peerCn, compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),
