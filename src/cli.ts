@@ -98,12 +98,18 @@ function printPkiActions(result: Compiled, verb: (action: string) => string): vo
 }
 
 const ROTATION_MESSAGES = {
-  trust: 'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member and client, then run build --rotate-ca again',
-  sign: 'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member and client (runbooks/rotate-certs.sh), then run build --rotate-ca again',
-  finish: 'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere; the rotation is complete',
+  trust:
+    'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it reads its etcd CA bundle only at start), then run build --rotate-ca again',
+  sign:
+    'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it uses a new client certificate only on new connections), then run build --rotate-ca again',
+  finish:
+    'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere (runbooks/rotate-certs.sh), and kubernetes/root/ to the control-plane nodes, ' +
+    'restarting kube-apiserver there one at a time; the rotation is complete',
   replace:
     'CA replaced: the CA had expired, so a new one signed every certificate at once and is the only CA trusted. The cluster stays down until every member has them: ' +
-    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/pki/ on the control-plane nodes',
+    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/root/ on the control-plane nodes and restart kube-apiserver there (it reads its etcd CA bundle only at start)',
 } as const;
 
 function renewOption(renew: string[] | undefined): readonly string[] | 'all' {

@@ -95,7 +95,7 @@ export function formatPlan(plan: MembershipPlan, cluster: string, rollout: reado
     lines.push(`     ${s.detail}; then ${s.membersAfter} members, quorum ${s.quorumAfter}`);
   });
   // Clients learn the new endpoints last: a member added as a learner refuses their requests until promoted.
-  lines.push(`  ${plan.steps.length + 1}. install kubernetes/ on the control-plane nodes (kube-apiserver's etcd endpoints), now that every step is done`);
+  lines.push(`  ${plan.steps.length + 1}. install kubernetes/ on the control-plane nodes (kube-apiserver's etcd endpoints), now that every step is done; kube-apiserver reads its etcd endpoints at start: restart it there, one node at a time`);
   lines.push(...rolloutLines);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;

@@ -28,6 +28,10 @@ start() {
   exec_start=$(sed -n 's/^ExecStart=//p' "$unit_file")
   env_files=$(sed -n 's/^EnvironmentFile=//p' "$unit_file")
   (
+    # A unit's environment is its own: none of the caller's ETCD_* variables (systemd starts units
+    # with a clean environment, and rotate-certs.sh compares etcd's with its EnvironmentFiles).
+    prefix=${ETCD_GEN_TEST_EXEC_PREFIX:-}
+    while read -r var; do unset "$var"; done < <(compgen -e | grep '^ETCD_' || true)
     set -a
     while read -r file; do
       case $file in -*) file=${file#-}; [ -f "$file" ] || continue ;; esac
@@ -36,7 +40,7 @@ start() {
     done <<<"$env_files"
     set +a
     # shellcheck disable=SC2086
-    exec setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- ${ETCD_GEN_TEST_EXEC_PREFIX:-} $exec_start
+    exec setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- $prefix $exec_start
   ) >>"$ETCD_GEN_TEST_LOG" 2>&1 </dev/null &
 }
 case $verb in
@@ -46,5 +50,6 @@ case $verb in
   restart) stop; start ;;
   disable) if $now; then stop; fi ;;
   is-active) running ;;
+  show) pgrep -u "$uid" -x etcd | head -n 1 || echo 0 ;;
   *) echo "systemctl (test stand-in): $verb is not supported" >&2; exit 1 ;;
 esac
