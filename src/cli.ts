@@ -120,12 +120,18 @@ function printPkiActions(result: Compiled, verb: (action: string) => string): vo
 }
 
 const ROTATION_MESSAGES = {
-  trust: 'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member and client, then run build --rotate-ca again',
-  sign: 'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member and client (runbooks/rotate-certs.sh), then run build --rotate-ca again',
-  finish: 'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere; the rotation is complete',
+  trust:
+    'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it reads its etcd CA bundle only at start), then run build --rotate-ca again',
+  sign:
+    'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it uses a new client certificate only on new connections), then run build --rotate-ca again',
+  finish:
+    'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere (runbooks/rotate-certs.sh), and kubernetes/root/ to the control-plane nodes, ' +
+    'restarting kube-apiserver there one at a time; the rotation is complete',
   replace:
     'CA replaced: the CA had expired, so a new one signed every certificate at once and is the only CA trusted. The cluster stays down until every member has them: ' +
-    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/pki/ on the control-plane nodes',
+    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/root/ on the control-plane nodes and restart kube-apiserver there (it reads its etcd CA bundle only at start)',
 } as const;
 
 function renewOption(renew: string[] | undefined): readonly string[] | 'all' {
@@ -194,6 +200,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       out: args.out,
       ...result.report,
       membershipSteps: steps?.steps ?? [],
+      rolloutSteps: result.rolloutSteps,
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
       revoked: result.crl?.added.map((t) => ({ from: t.from, serial: t.serial })) ?? [],
@@ -225,7 +232,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   );
   if (steps !== null) {
     say('etcd-gen: the membership changed: deploy the new members\' files, then carry out these steps on the running cluster:');
-    process.stderr.write(formatPlan(steps, m.name));
+    process.stderr.write(formatPlan(steps, m.name, result.rolloutSteps));
+  } else if (plan !== null && result.rolloutSteps.length > 0) {
+    say('etcd-gen: the running cluster needs these steps:');
+    process.stderr.write(formatPlan(plan, m.name, result.rolloutSteps));
   }
   return EXIT_OK;
 }
@@ -259,22 +269,26 @@ async function compileModelOnly(args: CommonArgs) {
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
   printDiagnostics(validation.diagnostics);
-  return { model: buildModel(validation.config, doc.fileName), secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
+  return { model: buildModel(validation.config, doc.fileName), config: validation.config, doc, secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
 }
 
 async function runPlan(args: PlanArgs): Promise<number> {
   const { formatPlan, planMembership } = await import('./plan.js');
-  const { displayFile } = await import('./build.js');
-  const { model } = await compileModelOnly(args);
-  const { inspectOutput } = await import('./write.js');
+  const { displayFile, identityDiagnostics } = await import('./build.js');
+  const { compareIdentity, previousIdentity } = await import('./identity.js');
+  const { model, config, doc } = await compileModelOnly(args);
+  const { inspectOutput, readOutputFile } = await import('./write.js');
   const existing = await inspectOutput(args.out);
   if (!existing.manifest) {
     say(`etcd-gen: ${displayFile(path.resolve(args.out))} holds no earlier build: nothing to compare; a new cluster starts with etcd-gen build`);
     return EXIT_OK;
   }
+  // What the deployed cluster is, against cluster.yaml: a change a build would refuse is refused here too.
+  const identity = compareIdentity(await previousIdentity(existing.manifest, (p) => readOutputFile(args.out, p)), model, config);
+  if (identity.problems.length > 0) throw new InputError(identityDiagnostics(identity.problems, doc));
   const plan = planMembership(existing.manifest.members ?? [], model);
-  process.stdout.write(formatPlan(plan, model.name));
-  return plan.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
+  process.stdout.write(formatPlan(plan, model.name, identity.steps));
+  return plan.steps.length > 0 || identity.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
 }
 
 async function runSchema(): Promise<number> {

@@ -29,7 +29,7 @@ export interface ClusterConfig {
   etcd: { version: string; install?: EtcdInstallConfig };
   nodes: NodeConfig[];
   ports?: { client?: number; peer?: number; metrics?: number };
-  tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
+  tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; peerCommonName?: string; extraSANs?: string[] };
   paths?: { etc?: string; data?: string; bin?: string };
   kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
   age?: { recipients: string[]; encryptSecrets?: boolean };
@@ -43,6 +43,6 @@ export const DEFAULTS = {
   ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
-  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta3' as KubeadmApiVersion },
+  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' as KubeadmApiVersion },
   age: { encryptSecrets: false },
 } as const;

@@ -133,7 +133,7 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
     setting(
       'initial-cluster-token',
       m.initialClusterToken,
-      m.tokenGiven ? 'From cluster.yaml: the token the cluster was first started with.' : 'Derived from the cluster name: the same on every build, different per cluster.',
+      `${m.tokenGiven ? 'From cluster.yaml.' : 'Derived from the cluster name: the same on every build, different per cluster.'} Read only when the cluster is first created, to derive its cluster ID; a running cluster ignores it, so etcd-gen never changes it.`,
     ),
     // Client side: TLS with client certificates from the cluster CA, nothing automatic.
     setting('cert-file', `${m.pkiDir}/server.crt`),

@@ -70,6 +70,35 @@ export const messages = {
   outdentedField: (field: string, homes: readonly string[]) =>
     `unknown field "${field}" here: did you mean ${homes.join(' or ')}? check its indentation: a key indented less than its parent's fields lands one level up`,
 
+  // identity: cluster.yaml against what the deployed cluster is (src/identity.ts)
+  peerCommonNameChanged: (before: string, after: string) =>
+    `the peer certificates' CN would change from ${before} to ${after}, but every running member accepts only ${before} from its peers ` +
+    `(--peer-cert-allowed-cn takes one CN and is read at start): a member with the new certificates would be refused by the others ` +
+    `("tls: bad certificate"), and quorum lost. Keep the CN: set tls.peerCommonName: ${before} (the name is then a label only)`,
+  tokenChanged: (before: string, after: string) =>
+    `the initial cluster token would change from ${before} to ${after}, but etcd reads it only when the cluster is first created: ` +
+    `the running cluster keeps ${before}, and etcd.conf would misstate it. Keep it: set token: ${before}`,
+  portChanged: (kind: 'peer' | 'client', before: number, after: number) =>
+    `the ${kind} port would change from ${before} to ${after} on every member at once, and members not yet updated would dial the old ` +
+    `${kind} URLs: members move one at a time only (etcd-gen plan, replace-member.sh). Keep ports.${kind}: ${before}; for other ports, ` +
+    `build a new cluster into a new output directory and move the data with snapshot.sh and restore.sh`,
+  etcdMinorSkipped: (before: string, after: string, between: number) =>
+    `etcd ${before} -> ${after} skips 3.${between}: etcd upgrades one minor release at a time, restarting one member after another ` +
+    `(https://etcd.io/docs/v3.5/upgrades/). Build with a 3.${between}.x release first and roll it out, then ${after}`,
+  etcdMinorDowngrade: (before: string, after: string) =>
+    `etcd ${before} -> ${after} is a downgrade to an earlier minor release: members of ${before} wrote data the older release may not read, ` +
+    `and a rolling downgrade needs etcd's own procedure first (etcdctl downgrade enable, from 3.6). Keep etcd.version: "${before}"`,
+  tlsNoCommonSuite: (before: readonly string[], after: readonly string[]) =>
+    `the TLS cipher suites would change from ${before.join(',')} to ${after.join(',')}, with none in common: updated members could not ` +
+    `talk to the others. Roll out a policy that keeps a suite of the old one first`,
+  etcdUpgradeStep: (before: string, after: string, bin: string, patchDowngrade: boolean) =>
+    `etcd ${before} -> ${after}${patchDowngrade ? ' (a patch downgrade, within one minor release)' : ''}: one member at a time, ` +
+    `the leader last, install etcd ${after} in ${bin} and restart it (systemctl restart etcd), each only when runbooks/health.sh passes; ` +
+    `then runbooks/rotate-certs.sh installs the new etcd.conf`,
+  tlsPolicyStep: (before: string | null, after: string | null) =>
+    `the TLS policy changed (min version ${before ?? 'default'} -> ${after ?? 'default'}, or the cipher suites): ` +
+    `runbooks/rotate-certs.sh installs it and restarts each member in turn, since etcd reads it only at start`,
+
   // warnings
   evenMembers: (n: number) =>
     `${n} members tolerate no more failures than ${n - 1}: quorum is ${Math.floor(n / 2) + 1}; use an odd number of members`,

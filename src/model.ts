@@ -93,7 +93,11 @@ export interface ClusterModel {
   /** Members needed for quorum, and how many may fail. */
   quorum: number;
   faultTolerance: number;
-  kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string };
+  /**
+   * The kube-apiserver side. The files are at kubeadm's paths for an external etcd (pki/etcd/ca.crt,
+   * pki/apiserver-etcd-client.{crt,key}), in an overlay of a control-plane node: `overlayDir` in out/.
+   */
+  kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string; overlayDir: string };
   /** age encryption of private keys; null writes them in the clear (and out/.gitignore keeps them out of git). */
   age: { recipients: string[]; encryptSecrets: boolean } | null;
 }
@@ -112,6 +116,8 @@ export interface RunbookModel {
   revisionBump: number;
   /** The member's certificate files, as rotate-certs.sh installs them. */
   pkiFiles: { name: string; owner: string; mode: string }[];
+  /** The member's etcd.conf, which rotate-certs.sh installs with the certificates (its peer CN and TLS policy go with them). */
+  configFile: { path: string; owner: string; mode: string };
 }
 
 export type FileRole =
@@ -165,6 +171,12 @@ export const ETCD_USER = 'etcd';
 export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
 /** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
 export const RESTORE_REVISION_BUMP = 1_000_000_000;
+
+function configFileOf(install: MemberInstall): RunbookModel['configFile'] {
+  const conf = install.files.find((f) => f.content === 'config');
+  if (!conf) throw new Error('no etcd.conf among the member files');
+  return { path: conf.path, owner: `${conf.user}:${conf.group}`, mode: conf.modeText };
+}
 
 function ownership(user: string, group: string, mode: number): Ownership {
   return { user, group, mode, modeText: `0${mode.toString(8)}` };
@@ -269,6 +281,8 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
   const k8s = { ...DEFAULTS.kubernetes, ...config.kubernetes };
   const etcd = parseVersion(config.etcd.version);
   const token = config.token ?? deriveToken(config.name);
+  // The CN members accept from peers: pinned in tls.peerCommonName, else derived from the name.
+  const peerCn = config.tls?.peerCommonName ?? peerCommonName(config.name);
 
   const bare = config.nodes.map((node) => {
     const host = ipFamily(node.host) ? canonicalIp(node.host) : node.host;
@@ -314,7 +328,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
         listenPeerUrls,
         listenClientUrls,
         listenMetricsUrl,
-        peerCommonName: peerCommonName(config.name),
+        peerCommonName: peerCn,
         peerUrl: m.peerUrl,
         clientUrl: m.clientUrl,
         initialCluster,
@@ -337,6 +351,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     pkiFiles: install.files
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
+    configFile: configFileOf(install),
   };
   const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   return {
@@ -358,7 +373,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       aliasesRunner: shellName('_etcd_gen_aliases_etcdctl_', config.name),
       envPkiVar: shellName('_etcd_gen_env_pki_', config.name),
     },
-    security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
+    security: { peerCommonName: peerCn, compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),
@@ -370,6 +385,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       caFile: path.posix.join(k8s.pkiDir, 'etcd', 'ca.crt'),
       certFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.crt'),
       keyFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.key'),
+      overlayDir: 'kubernetes/root',
     },
     age: config.age ? { recipients: [...config.age.recipients], encryptSecrets: config.age.encryptSecrets ?? DEFAULTS.age.encryptSecrets } : null,
   };

@@ -43,6 +43,10 @@ ETCD_GROUP=etcd
 PKI_FILES=(ca.crt server.crt peer.crt server.key peer.key)
 declare -A PKI_OWNER=([ca.crt]=root:root [server.crt]=root:root [peer.crt]=root:root [server.key]=etcd:etcd [peer.key]=etcd:etcd)
 declare -A PKI_MODE=([ca.crt]=0644 [server.crt]=0644 [peer.crt]=0644 [server.key]=0600 [peer.key]=0600)
+# The member's settings (the unit's EnvironmentFile), which rotate-certs.sh installs with the certificates.
+CONF_FILE=/etc/etcd/etcd.conf
+CONF_OWNER=root:root
+CONF_MODE=0600
 
 # What etcd 3.5.13 can do.
 SNAPSHOT_TOOL=etcdutl
@@ -249,6 +253,54 @@ wait_healthy() {
     fi
     sleep 2
   done
+}
+
+# Whether every member accepts every other member's peer certificate on a new connection. Established
+# peer connections outlive a change of what a member requires of its peers (the CA, the peer CN, the TLS
+# policy): only a new connection shows it, and a member that restarts, or a stream that reconnects, needs
+# one. So from each member, as the etcd user (etcd checks a peer certificate's addresses against the
+# address the connection comes from), with its installed peer certificate: a TLS 1.2 handshake with each
+# other member's peer URL (the peer CN is checked in the handshake) and GET /version there. Needs openssl
+# on the members. Returns 1 and lists each refusal in PEER_REFUSALS ("m1 -> m2: what openssl said"), and
+# the members that refused in PEER_REFUSERS.
+peer_check() {
+  local m q out=""
+  local -a targets
+  PEER_REFUSALS=""
+  PEER_REFUSERS=()
+  for m in "${MEMBERS[@]}"; do
+    targets=()
+    for q in "${MEMBERS[@]}"; do
+      [ "$q" = "$m" ] || targets+=("$(shq "$q")" "$(shq "${PEER_URL[$q]#https://}")")
+    done
+    [ "${#targets[@]}" -gt 0 ] || continue
+    out=$(remote "${MEMBER_HOST[$m]}" "sh -s -- $(shq "$PKI_DIR") $(shq "$ETCD_USER") $(shq "$ETCD_GROUP") ${targets[*]}" <<'PEER_CHECK'
+p=$1 user=$2 group=$3
+shift 3
+command -v openssl >/dev/null || { echo "all: openssl is not installed on this member"; exit 1; }
+status=0
+while [ $# -gt 1 ]; do
+  out=$(printf 'GET /version HTTP/1.0
+
+' | timeout 10 setpriv --reuid="$user" --regid="$group" --clear-groups     openssl s_client -quiet -ign_eof -tls1_2 -verify_return_error -connect "$2" -cert "$p/peer.crt" -key "$p/peer.key" -CAfile "$p/ca.crt" 2>&1) || true
+  case $out in
+    *'"etcdserver"'*) ;;
+    *) status=1; echo "$1: $(printf '%s
+' "$out" | grep -v -e '^depth=' -e '^verify return' | tail -n 1)" ;;
+  esac
+  shift 2
+done
+exit $status
+PEER_CHECK
+) && continue
+    [ -n "$out" ] || out="the check could not run there"
+    while IFS= read -r q; do
+      [ -n "$q" ] || continue
+      PEER_REFUSALS="$PEER_REFUSALS${PEER_REFUSALS:+; }$m -> $q"
+      is_member "${q%%:*}" && PEER_REFUSERS+=("${q%%:*}")
+    done <<<"$out"
+  done
+  [ -z "$PEER_REFUSALS" ]
 }
 
 # `etcdctl member ARGS...` for a membership change. etcd refuses one while a peer has been connected for
