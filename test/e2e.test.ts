@@ -97,7 +97,7 @@ testEachRelease('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated 
     assert.ok('status' in peer && peer.status === 200, `a peer certificate is accepted: ${JSON.stringify(peer)}`);
     for (const [cert, key] of [
       [path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'admin', 'pki', 'admin.key')],
-      [path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.crt'), path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.key')],
+      [path.join(out, 'kubernetes', 'root', 'etc', 'kubernetes', 'pki', 'apiserver-etcd-client.crt'), path.join(out, 'kubernetes', 'root', 'etc', 'kubernetes', 'pki', 'apiserver-etcd-client.key')],
     ] as const) {
       const client = get(cluster, 'https://127.0.0.2:2380/version', { cert, key, ca, localAddress: '127.0.0.1' });
       assert.ok('error' in client, `${path.basename(cert)} is refused on the peer port: ${JSON.stringify(client)}`);

@@ -128,7 +128,7 @@ for m in "${MEMBERS[@]}"; do
 done
 [ -z "$leader" ] || order+=("$leader")
 [ "${#order[@]}" -ge "$(quorum_of "${#MEMBERS[@]}")" ] ||
-  die "$EXIT_REFUSED" "only ${#order[@]} of ${#MEMBERS[@]} members answer: rotate certificates on a healthy cluster (if it is down because its CA expired, use --all-at-once)"
+  die "$EXIT_REFUSED" "${silent[*]} do not answer: only ${#order[@]} of ${#MEMBERS[@]} members do, fewer than a quorum; rotate certificates on a healthy cluster (if it is down because its CA expired, use --all-at-once)"
 if [ "${#silent[@]}" -gt 0 ]; then
   say "${silent[*]} do(es) not answer; installing there first"
   order=("${silent[@]}" "${order[@]}")
