@@ -3,7 +3,6 @@
  * load, the secrets store and write; everything between is plain data in and out. `compile` runs it all in
  * memory; `build` then writes, and `check` compares with what is on disk.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
@@ -15,7 +14,7 @@ import { keyTypeOf, parseCert } from './pki/inspect.js';
 import { pkiMessages } from './pki/messages.js';
 import { checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
-import { COMMIT_JOURNAL, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
+import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
 import { loadTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion } from './resources.js';
@@ -83,14 +82,6 @@ export interface CrlState {
 /** The signed CRL in the secrets directory (PEM; members get its DER form). */
 export const CRL_FILE = 'ca.crl';
 
-async function readIfPresent(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 export interface BuildResult extends Compiled {
   secretsWritten: string[];
