@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
 import { needTools, runCli } from './helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
+import { testEachRelease } from './harness/releases.js';
 
 /** A put that rides out a leader election, as a client would. */
 async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'etcdctl_cluster'): Promise<void> {
@@ -28,7 +28,7 @@ async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'e
 async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`]);
+  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
   const done = new Promise((resolve) => writer.on('close', resolve));
@@ -49,8 +49,9 @@ async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ 
  * restarted. Here: such a build is refused, the pinned rename rolls out, and rotate-certs.sh restarts what
  * a running member checks and stops at a member that refuses its peers.
  */
-test('changes of what a running member checks, against a live 3-member etcd cluster', { timeout: 900_000 }, async (t) => {
-  const cluster = await startLoopbackCluster(t, { name: 'id' });
+// The field report's release line: 3.5 (it was 3.5.16).
+testEachRelease('changes of what a running member checks, against a live 3-member etcd cluster', '3.5', { timeout: 900_000 }, async (t, release) => {
+  const cluster = await startLoopbackCluster(t, { name: 'id', release });
   if (!cluster) return;
   if (!needTools(t, ['openssl', 'tar'])) return;
   const { runbook, logs } = cluster;

@@ -64,7 +64,8 @@ export function newestPerLine(versions: readonly string[]): string[] {
   return [...best.values()].sort((a, b) => minorOf(a) - minorOf(b));
 }
 
-export type ReleaseScope = 'every' | 'newest';
+/** Every matrix release, the newest of each line from 3.5 on, or the newest of one line (`3.5`). */
+export type ReleaseScope = 'every' | 'newest' | `${number}.${number}`;
 
 /**
  * The releases a suite runs on, or the reasons some cannot (missing binaries): under CI or with
@@ -73,7 +74,9 @@ export type ReleaseScope = 'every' | 'newest';
 export function selectReleases(scope: ReleaseScope): { releases: TestRelease[]; missing: string[] } {
   const asked = (process.env.ETCD_GEN_TEST_ETCD ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   const rows = matrixRows().map((r) => r.version);
-  const wanted = asked.length > 0 ? asked : scope === 'newest' ? newestPerLine(rows) : rows;
+  const line = scope !== 'every' && scope !== 'newest' ? scope : null;
+  const wanted =
+    asked.length > 0 ? asked : scope === 'newest' ? newestPerLine(rows) : line !== null ? newestPerLine(rows.filter((v) => v.startsWith(`${line}.`))) : rows;
   const releases: TestRelease[] = [];
   const missing: string[] = [];
   for (const v of wanted) {
