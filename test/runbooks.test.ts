@@ -498,7 +498,8 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
       // A client resuming its watch from a revision it saw before the restore (as kube-apiserver's
       // watch cache does) is told that revision is compacted, so it lists again instead of being served
       // a history that went back in time.
-      const resumed = cluster.ns('bash', ['-c', `. ${path.join(cluster.out, 'admin', 'aliases.sh')}; timeout 20 etcdctl_cluster watch --prefix /rb/ --rev=${revisionBefore}`], { timeout: 30_000 });
+      // etcdctl_cluster is a shell function: the timeout wraps the shell that defines it.
+      const resumed = cluster.ns('timeout', ['20', 'bash', '-c', `. ${path.join(cluster.out, 'admin', 'aliases.sh')}; etcdctl_cluster watch --prefix /rb/ --rev=${revisionBefore}`], { timeout: 30_000 });
       assert.match(resumed.stdout + resumed.stderr, /required revision has been compacted/, `the resumed watch was cancelled as compacted:\n${resumed.stdout}${resumed.stderr}`);
     }
     assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-snapshot --print-value-only').stdout.trim(), 'kept');
