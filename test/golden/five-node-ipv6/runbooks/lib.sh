@@ -279,17 +279,28 @@ p=$1 user=$2 group=$3
 shift 3
 command -v openssl >/dev/null || { echo "all: openssl is not installed on this member"; exit 1; }
 status=0
+f=$(mktemp)
 while [ $# -gt 1 ]; do
-  out=$(printf 'GET /version HTTP/1.0
-
-' | timeout 10 setpriv --reuid="$user" --regid="$group" --clear-groups     openssl s_client -quiet -ign_eof -tls1_2 -verify_return_error -connect "$2" -cert "$p/peer.crt" -key "$p/peer.key" -CAfile "$p/ca.crt" 2>&1) || true
+  # GET /version over a new TLS 1.2 connection, as the etcd user. etcd may keep the connection open for
+  # seconds after it answered, so the answer is read as it arrives and the client stopped then.
+  printf 'GET /version HTTP/1.0\r\n\r\n' | timeout 10 setpriv --reuid="$user" --regid="$group" --clear-groups \
+    openssl s_client -quiet -ign_eof -tls1_2 -verify_return_error -connect "$2" -cert "$p/peer.crt" -key "$p/peer.key" -CAfile "$p/ca.crt" >"$f" 2>&1 &
+  pid=$!
+  n=0
+  while [ "$n" -lt 100 ] && kill -0 "$pid" 2>/dev/null && ! grep -q '"etcdserver"' "$f"; do
+    sleep 0.1
+    n=$((n + 1))
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  out=$(cat "$f")
   case $out in
     *'"etcdserver"'*) ;;
-    *) status=1; echo "$1: $(printf '%s
-' "$out" | grep -v -e '^depth=' -e '^verify return' | tail -n 1)" ;;
+    *) status=1; echo "$1: $(printf '%s\n' "$out" | grep -v -e '^depth=' -e '^verify return' | tail -n 1)" ;;
   esac
   shift 2
 done
+rm -f "$f"
 exit $status
 PEER_CHECK
 ) && continue

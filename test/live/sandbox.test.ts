@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { needTools, run, tempDir } from './helpers.js';
-import { startLoopbackCluster } from './harness/cluster.js';
-import { testEachRelease } from './harness/releases.js';
+import { needTools, run, tempDir } from '../helpers.js';
+import { startLoopbackCluster } from '../harness/cluster.js';
+import { testEachRelease } from '../harness/releases.js';
 
 /** Every system call group systemd knows, expanded to system call names. */
 function syscallGroups(): Map<string, Set<string>> {

@@ -9,11 +9,11 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { build } from '../src/build.js';
-import { InputError, UsageError } from '../src/diagnostics.js';
-import { minimalCluster, needTools, readTree, run, runCli, tempDir } from './helpers.js';
-import { startLoopbackCluster } from './harness/cluster.js';
-import { testEachRelease } from './harness/releases.js';
+import { build } from '../../src/build.js';
+import { InputError, UsageError } from '../../src/diagnostics.js';
+import { minimalCluster, needTools, readTree, run, runCli, tempDir } from '../helpers.js';
+import { startLoopbackCluster } from '../harness/cluster.js';
+import { testEachRelease } from '../harness/releases.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 

@@ -9,12 +9,12 @@ import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'n
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createCa } from '../src/pki/issue.js';
-import type { CertSpec } from '../src/pki/profiles.js';
-import { RUNBOOKS } from '../src/render.js';
-import { needTools, run, runCli } from './helpers.js';
-import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
-import { testEachRelease } from './harness/releases.js';
+import { createCa } from '../../src/pki/issue.js';
+import type { CertSpec } from '../../src/pki/profiles.js';
+import { RUNBOOKS } from '../../src/render.js';
+import { needTools, run, runCli } from '../helpers.js';
+import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
+import { testEachRelease } from '../harness/releases.js';
 
 const RUNNABLE = RUNBOOKS.filter((r) => r !== 'lib.sh');
 
@@ -120,7 +120,7 @@ function replacePem(dir: string, pem: string, by: string): number {
 
 test('lib.sh reads member add\'s answer, whatever the width of the new id', async (t) => {
   if (!needTools(t, ['bash'])) return;
-  const { buildInto } = await import('./helpers.js');
+  const { buildInto } = await import('../helpers.js');
   const { out } = await buildInto(t, 'name: p\netcd: { version: "3.4.23" }\nnodes: [ { name: m1, host: 127.0.0.1 } ]\n');
   const answers = {
     // etcdctl prints the id with %16x: an id below 2^60 arrives with a leading space.
@@ -137,8 +137,8 @@ test('lib.sh reads member add\'s answer, whatever the width of the new id', asyn
 
 test('member_set_aside_data renames within a data dir that is a mount point of its own, and beside one that is not', async (t) => {
   if (!needTools(t, ['bash', 'unshare', 'mount', 'mountpoint', 'stat'], { root: true })) return;
-  const { buildInto, tempDir } = await import('./helpers.js');
-  const { etcUsersWith } = await import('./harness/deploy.js');
+  const { buildInto, tempDir } = await import('../helpers.js');
+  const { etcUsersWith } = await import('../harness/deploy.js');
   const { out } = await buildInto(t, 'name: p\netcd: { version: "3.4.23" }\nnodes: [ { name: m1, host: 127.0.0.1 } ]\n');
   const scratch = tempDir(t);
   const users = etcUsersWith(process.getuid?.() ?? 0, scratch);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, tempDir } from './helpers.js';
-import { envValue, sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
-import { testEachRelease } from './harness/releases.js';
+import { runCli, tempDir } from '../helpers.js';
+import { envValue, sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
+import { testEachRelease } from '../harness/releases.js';
 
 /**
  * An HTTP(S) GET from inside the cluster's network namespace, with node's own client (curl is not

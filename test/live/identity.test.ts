@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { needTools, runCli } from './helpers.js';
-import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
-import { testEachRelease } from './harness/releases.js';
+import { needTools, runCli } from '../helpers.js';
+import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
+import { testEachRelease } from '../harness/releases.js';
 
 /** A put that rides out a leader election, as a client would. */
 async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'etcdctl_cluster'): Promise<void> {
