@@ -106,7 +106,7 @@ function etcdStep(install: EtcdInstall, version: EtcdVersion, bin: string): Clou
     why: `etcd.install is none: etcd ${version.text} must already be at ${etcd}.`,
     script: [
       `if [ ! -x ${q(etcd)} ]; then`,
-      fail(`${etcd} is missing: install etcd ${version.text} there (or set etcd.install in cluster.yaml), then run: systemctl enable --now etcd`),
+      fail(`${etcd} is missing: install etcd ${version.text} there (or set etcd.install in cluster.yaml), then run: systemctl enable etcd && systemctl start --no-block etcd`),
       'fi',
     ].join('\n'),
   };
