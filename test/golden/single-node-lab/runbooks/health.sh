@@ -8,7 +8,8 @@ usage() {
 Usage: $PROG [--help]
 
 Every member of etcd cluster $CLUSTER: health, leader, database size, revision and raft term, as a
-table, then the cluster's alarms. Read-only.
+table, then the cluster's alarms. Read-only. Asks every member at once with short timeouts, so it
+answers in seconds even when members are down.
 
 Exit codes: 0 every member is healthy and no alarm is raised; 1 otherwise; 2 usage.
 USAGE
@@ -22,14 +23,39 @@ while [ $# -gt 0 ]; do
 done
 require_admin_pki
 
+# An answer in seconds whatever the state: every member is asked at once, with short timeouts (a member
+# that does not answer costs the 2 s dial timeout once, not per check).
+ECTL_TIMEOUTS=(--dial-timeout=2s --command-timeout=3s)
+HEALTH_TIMEOUT=()
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Member $1's health ($work/$1.health: "true", or "false" and what etcdctl said) and its status
+# ($work/$1.status: `endpoint status -w fields`).
+probe_health() {
+  if healthy "${CLIENT_URL[$1]}"; then echo true; else printf 'false\n%s\n' "${UNHEALTHY_SAID[${CLIENT_URL[$1]}]}"; fi >"$work/$1.health"
+}
+probe_status() { ectl "${CLIENT_URL[$1]}" endpoint status -w fields >"$work/$1.status" 2>/dev/null || : >"$work/$1.status"; }
+for m in "${MEMBERS[@]}"; do
+  probe_health "$m" &
+  probe_status "$m" &
+done
+{ ectl "$ENDPOINTS" alarm list | sed 's/^/> /'; } >"$work/alarms" 2>&1 && echo ok >"$work/alarms.ok" &
+member_list_into "$work/members" &
+wait
+
 failed=0
 said=()
 printf '%-16s %-40s %-8s %-7s %12s %10s %6s\n' MEMBER ENDPOINT HEALTHY LEADER DB_BYTES REVISION TERM
 for m in "${MEMBERS[@]}"; do
   url=${CLIENT_URL[$m]}
-  ok=false leader=- size=- revision=- term=-
-  if healthy "$url"; then ok=true; else failed=1 said+=("$m: etcdctl said: ${UNHEALTHY_SAID[$url]}"); fi
-  if status=$(ectl "$url" endpoint status -w fields --command-timeout=5s 2>/dev/null); then
+  ok=$(sed -n 1p "$work/$m.health") leader=- size=- revision=- term=-
+  if [ "$ok" != true ]; then
+    ok=false failed=1
+    said+=("$m: etcdctl said: $(sed -n 2p "$work/$m.health")")
+  fi
+  status=$(cat "$work/$m.status")
+  if [ -n "$status" ]; then
     size=$(status_field "$status" DBSize)
     revision=$(status_field "$status" Revision)
     term=$(status_field "$status" RaftTerm)
@@ -38,7 +64,8 @@ for m in "${MEMBERS[@]}"; do
   printf '%-16s %-40s %-8s %-7s %12s %10s %6s\n' "$m" "$url" "$ok" "$leader" "$size" "$revision" "$term"
 done
 
-if out=$({ ectl "$ENDPOINTS" alarm list | sed 's/^/> /'; } 2>&1); then
+out=$(cat "$work/alarms")
+if [ -e "$work/alarms.ok" ]; then
   alarms=$(sed -n 's/^> //p' <<<"$out")
   if [ -n "$alarms" ]; then
     echo "alarms:"
@@ -54,7 +81,7 @@ else
 fi
 
 # Members etcd knows that this output does not, or the other way round.
-if read_live_members; then
+if live_members_from_file "$work/members"; then
   for n in "${LIVE_NAMES[@]}"; do is_member "$n" || say "warning: $n is a member of the running cluster but not of this output"; done
 fi
 

@@ -129,12 +129,15 @@ require_admin_pki() {
 
 # etcdctl with the admin certificate against ENDPOINTS (comma-separated); later flags override the
 # timeouts set here.
+# How long etcdctl waits for a connection and for an answer. A script that must answer quickly whatever the
+# state of the cluster (health.sh) sets shorter ones.
+ECTL_TIMEOUTS=(--dial-timeout=5s --command-timeout=15s)
 ectl() {
   local endpoints=$1
   shift
   ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$endpoints" \
     --cacert="$ADMIN_PKI/ca.crt" --cert="$ADMIN_PKI/admin.crt" --key="$ADMIN_PKI/admin.key" \
-    --dial-timeout=5s --command-timeout=15s "$@"
+    "${ECTL_TIMEOUTS[@]}" "$@"
 }
 
 # The snapshot tool must be here before a snapshot is checked: a missing etcdutl is not a bad snapshot.
@@ -166,9 +169,10 @@ remote() {
 # unhealthy while any alarm is raised, which would stop defrag.sh from clearing NOSPACE. Alarms are
 # checked on their own (health.sh, defrag.sh). When not, UNHEALTHY_SAID[URL] holds what etcdctl said.
 declare -A UNHEALTHY_SAID=()
+HEALTH_TIMEOUT=(--command-timeout=5s)
 healthy() {
   local said
-  said=$(ectl "$1" get health --command-timeout=5s 2>&1 >/dev/null) && return 0
+  said=$(ectl "$1" get health "${HEALTH_TIMEOUT[@]}" 2>&1 >/dev/null) && return 0
   UNHEALTHY_SAID[$1]=$(etcdctl_said "$said")
   return 1
 }
@@ -183,9 +187,25 @@ status_field() {
 # by peer URL for a member added but not started yet), LIVE_ID, LIVE_PEER, LIVE_CLIENT, LIVE_LEARNER.
 # Returns 1 when etcd does not answer, with what etcdctl said in LIVE_SAID.
 read_live_members() {
-  local out line list="" said="" id name peer client learner key
+  local out answered=true
   # etcdctl's answer and its errors apart, with no file: its stdout lines marked.
-  if ! out=$({ ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } 2>&1); then
+  out=$({ ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } 2>&1) || answered=false
+  live_members_from "$out" "$answered"
+}
+
+# member list's answer into FILE (stdout lines marked as read_live_members marks them; FILE.ok when it
+# succeeded), for a script that asks several things at once; live_members_from_file FILE reads it then.
+member_list_into() { { ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } >"$1" 2>&1 && echo ok >"$1.ok"; }
+live_members_from_file() {
+  local answered=true
+  [ -e "$1.ok" ] || answered=false
+  live_members_from "$(cat "$1")" "$answered"
+}
+
+# Fills the LIVE_* tables from member list's marked answer $1; $2 is false when etcdctl failed.
+live_members_from() {
+  local out=$1 line list="" said="" id name peer client learner key
+  if [ "$2" = false ]; then
     while IFS= read -r line; do [[ $line == '> '* ]] || said+="$line"$'\n'; done <<<"$out"
     LIVE_SAID=$(etcdctl_said "$said")
     return 1
