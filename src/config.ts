@@ -23,10 +23,19 @@ export interface NodeConfig {
   extraSANs?: string[];
 }
 
+/** etcd.tuning: etcd's size limits and raft timing; a field left out keeps etcd's default. */
+export interface EtcdTuningConfig {
+  quotaBackendBytes?: number;
+  heartbeatIntervalMs?: number;
+  electionTimeoutMs?: number;
+  snapshotCount?: number;
+  maxRequestBytes?: number;
+}
+
 export interface ClusterConfig {
   name: string;
   token?: string;
-  etcd: { version: string; install?: EtcdInstallConfig };
+  etcd: { version: string; install?: EtcdInstallConfig; tuning?: EtcdTuningConfig; extraFlags?: Record<string, string | number | boolean> };
   nodes: NodeConfig[];
   ports?: { client?: number; peer?: number; metrics?: number };
   tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; peerCommonName?: string; extraSANs?: string[] };

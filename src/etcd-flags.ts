@@ -4,7 +4,7 @@
  * Only flags the target release accepts are emitted: several came in a patch release of a line, 3.6
  * moved the corruption checks behind --feature-gates, and 3.7 removed every --experimental-* flag
  * (etcd's upgrade guide to 3.7). test/etcd-flags.test.ts checks every emitted flag against the flag
- * lists of each release line (test/fixtures/etcd-flags/), and test/etcd-matrix.test.ts against
+ * lists of each release line (data/etcd-flags/), and test/etcd-matrix.test.ts against
  * `etcd --help` of every release binary in the test matrix.
  */
 export type EtcdMinor = 4 | 5 | 6 | 7;
@@ -42,6 +42,96 @@ export interface MemberFlagInput {
   tokenGiven?: boolean;
   /** The CA's revocation list (DER) on the member, once anything is revoked; null before. */
   crlFile?: string | null;
+  /** etcd.tuning: the limits and timeouts set in cluster.yaml (absent: etcd's default, nothing written). */
+  tuning?: Partial<Record<TuningField, number>>;
+  /** etcd.extraFlags, already checked (validate.ts): flag name without dashes -> value. */
+  extraFlags?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * etcd.tuning's fields, the flag each sets, and why it is written (rendered above it in etcd.conf).
+ * Units as etcd takes them: bytes, milliseconds, a count. Source: etcd's flag reference and its tuning
+ * guide (op-guide/configuration, tuning).
+ */
+export const TUNING_FLAGS = {
+  quotaBackendBytes: { flag: 'quota-backend-bytes', why: 'etcd.tuning.quotaBackendBytes: the database size at which etcd raises NOSPACE (bytes).' },
+  heartbeatIntervalMs: { flag: 'heartbeat-interval', why: 'etcd.tuning.heartbeatIntervalMs: how often the leader sends heartbeats (ms).' },
+  electionTimeoutMs: { flag: 'election-timeout', why: 'etcd.tuning.electionTimeoutMs: how long a follower waits for the leader before an election (ms).' },
+  snapshotCount: { flag: 'snapshot-count', why: 'etcd.tuning.snapshotCount: committed transactions between raft snapshots.' },
+  maxRequestBytes: { flag: 'max-request-bytes', why: 'etcd.tuning.maxRequestBytes: the largest request a client may send (bytes).' },
+} as const;
+export type TuningField = keyof typeof TUNING_FLAGS;
+
+/** etcd's defaults for the raft timing, which the election timeout is checked against (etcd's flag reference). */
+export const ETCD_DEFAULT_HEARTBEAT_MS = 100;
+export const ETCD_DEFAULT_ELECTION_MS = 1000;
+/** etcd refuses an election timeout under 5 heartbeats (etcd's embed config validation). */
+export const ELECTION_HEARTBEATS_MIN = 5;
+/** Above these etcd's docs advise against: 8 GiB of database, 10 MiB per request (etcd's dev-guide/limit). */
+export const QUOTA_SUGGESTED_MAX = 8 * 1024 ** 3;
+export const REQUEST_BYTES_WARN = 10 * 1024 ** 2;
+
+/**
+ * Flags refused in etcd.extraFlags although etcd-gen does not write them for every cluster: each would undo
+ * a security setting, or take over something etcd-gen owns. Flag -> why.
+ */
+const REFUSED_EXTRA_FLAGS: Readonly<Record<string, string>> = {
+  'client-crl-file': 'etcd-gen writes it once a certificate is revoked (build --revoke)',
+  'peer-crl-file': 'etcd-gen writes it once a certificate is revoked (build --revoke)',
+  'client-cert-file': "the member's TLS files come from etcd-gen's PKI",
+  'client-key-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-client-cert-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-client-key-file': "the member's TLS files come from etcd-gen's PKI",
+  'tls-max-version': "the TLS policy is etcd-gen's (TLS 1.2 and later, AEAD suites)",
+  'peer-cert-allowed-hostname': 'members accept peers by the peer CN (tls.peerCommonName)',
+  'client-cert-allowed-hostname': 'clients are checked by their certificate from this CA',
+  'initial-cluster-state': 'the runbooks set it when a member joins a running cluster',
+  'force-new-cluster': 'it rewrites the membership at every start; runbooks/restore.sh rebuilds a cluster from a snapshot',
+  discovery: 'the initial cluster comes from nodes[] in cluster.yaml',
+  'discovery-srv': 'the initial cluster comes from nodes[] in cluster.yaml',
+  'discovery-srv-name': 'the initial cluster comes from nodes[] in cluster.yaml',
+  'discovery-fallback': 'the initial cluster comes from nodes[] in cluster.yaml',
+  'discovery-proxy': 'the initial cluster comes from nodes[] in cluster.yaml',
+  'listen-client-http-urls': 'the listeners come from nodes[] and ports in cluster.yaml',
+  config: 'the unit reads etcd.conf, which etcd-gen writes',
+  'config-file': 'the unit reads etcd.conf, which etcd-gen writes',
+};
+
+/** Why a security setting among those etcd-gen writes may not be changed: flag -> why. */
+const SECURITY_FLAGS: Readonly<Record<string, string>> = {
+  'client-cert-auth': 'without it any client that reaches the port may read and write every key',
+  'peer-client-cert-auth': 'without it anything that reaches the peer port may join the raft traffic',
+  'auto-tls': 'self-signed certificates nothing checks',
+  'peer-auto-tls': 'self-signed certificates nothing checks',
+  'cert-file': "the member's TLS files come from etcd-gen's PKI",
+  'key-file': "the member's TLS files come from etcd-gen's PKI",
+  'trusted-ca-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-cert-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-key-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-trusted-ca-file': "the member's TLS files come from etcd-gen's PKI",
+  'peer-cert-allowed-cn': 'it is tls.peerCommonName in cluster.yaml',
+  'cipher-suites': "the TLS policy is etcd-gen's (TLS 1.2 and later, AEAD suites)",
+  'tls-min-version': "the TLS policy is etcd-gen's (TLS 1.2 and later, AEAD suites)",
+  'enable-pprof': 'profiling endpoints open to every client of the port',
+};
+
+/**
+ * Why FLAG may not be set through etcd.extraFlags for release R, or null when it may: a flag etcd.tuning
+ * names, a security setting, a flag etcd-gen writes itself (etcd would read the later line), or one of
+ * REFUSED_EXTRA_FLAGS. Whether the release has the flag at all is checked apart (validate.ts).
+ */
+export function extraFlagRefusal(flag: string, r: EtcdRelease): string | null {
+  for (const [field, t] of Object.entries(TUNING_FLAGS)) if (t.flag === flag) return `etcd.tuning.${field} sets it`;
+  const security = SECURITY_FLAGS[flag];
+  if (security !== undefined) return `etcd-gen sets it: ${security}`;
+  const refused = REFUSED_EXTRA_FLAGS[flag];
+  if (refused !== undefined) return `etcd-gen does not let it be set: ${refused}`;
+  const written = memberSettings({
+    release: r, name: 'm', dataDir: '/d', listenPeerUrls: [], listenClientUrls: [], listenMetricsUrl: '', peerUrl: '', clientUrl: '',
+    initialCluster: '', initialClusterToken: '', pkiDir: '/p', peerCommonName: 'cn', tokenGiven: true,
+  });
+  if (written.some((s) => s.flag === flag)) return 'etcd-gen sets it from cluster.yaml';
+  return null;
 }
 
 /** First patch release with --tls-min-version, per line (3.4.25, 3.5.8; all of 3.6). */
@@ -175,5 +265,12 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
   );
   if (r.minor === 4) settings.push(setting('logger', 'zap', 'etcd 3.4 defaults to the deprecated capnslog logger.'));
   settings.push(...corruptionChecks(r));
+  for (const [field, t] of Object.entries(TUNING_FLAGS)) {
+    const value = m.tuning?.[field as TuningField];
+    if (value !== undefined) settings.push(setting(t.flag, String(value), t.why));
+  }
+  Object.keys(m.extraFlags ?? {})
+    .sort()
+    .forEach((flag, i) => settings.push(setting(flag, String(m.extraFlags?.[flag]), i === 0 ? 'etcd.extraFlags in cluster.yaml:' : undefined)));
   return settings;
 }

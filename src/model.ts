@@ -336,6 +336,8 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
         tokenGiven: config.token !== undefined,
         crlFile: secrets.crl ? paths.crl : null,
         pkiDir: paths.pki,
+        ...(config.etcd.tuning ? { tuning: config.etcd.tuning } : {}),
+        ...(config.etcd.extraFlags ? { extraFlags: config.etcd.extraFlags } : {}),
       }),
     };
   });

@@ -1,4 +1,4 @@
-/** Files etcd-gen ships beside its code: the JSON Schema and the templates. */
+/** Files etcd-gen ships beside its code: the JSON Schema, the templates and etcd's flag tables. */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -28,4 +28,25 @@ export function readTemplates(): Map<string, string> {
     templates.set(path.relative(dir, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
   }
   return templates;
+}
+
+const flagTables = new Map<number, ReadonlyMap<string, number>>();
+
+/**
+ * The server flags of etcd line 3.MINOR, each with the first patch release that has it, from
+ * data/etcd-flags/3.MINOR.txt (one "flag first-patch" per line; the file's header says how it was made and
+ * test/etcd-flags.test.ts and test/etcd-matrix.test.ts hold it against each release's `etcd --help`).
+ */
+export function etcdFlagTable(minor: number): ReadonlyMap<string, number> {
+  let table = flagTables.get(minor);
+  if (!table) {
+    const flags = new Map<string, number>();
+    for (const row of readFileSync(path.join(packageRoot, 'data', 'etcd-flags', `3.${minor}.txt`), 'utf8').split('\n')) {
+      const [flag, since] = row.split(' ');
+      if (flag && since && !flag.startsWith('#')) flags.set(flag, Number(since));
+    }
+    table = flags;
+    flagTables.set(minor, table);
+  }
+  return table;
 }

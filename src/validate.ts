@@ -10,7 +10,8 @@ import { pointerSegments, toPointer, type Diagnostic } from './diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from './messages.js';
 import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from './etcd-releases.js';
-import { clusterSchema } from './resources.js';
+import { clusterSchema, etcdFlagTable } from './resources.js';
+import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from './etcd-flags.js';
 import { shellName } from './shell.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
@@ -106,7 +107,10 @@ function schemaDiagnostic(doc: LoadedDocument, err: ErrorObject): Diagnostic | n
       return at(`${err.instancePath}${toPointer([field])}`, message, true);
     }
     case 'type': {
-      const expected = String(params.type) === 'object' ? 'mapping' : String(params.type) === 'array' ? 'list' : String(params.type);
+      const names = String(params.type)
+        .split(',')
+        .map((t) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t));
+      const expected = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? '');
       return at(err.instancePath, messages.wrongType(expected, typeName(err.data)));
     }
     case 'enum':
@@ -421,6 +425,35 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
     else {
       if (line.endOfLife !== null) warn('/etcd/version', messages.endOfLifeLine(line.endOfLife, newestOfLine(RELEASE_LINES[RELEASE_LINES.length - 1] ?? line)));
       for (const issue of issuesOf(version)) warn('/etcd/version', messages.knownIssue(`3.${version.minor}.${version.patch}`, issue.problem, issue.fixedIn, newestOfLine(line), issue.source));
+    }
+  }
+
+  // etcd.tuning: the checks etcd makes at start (election timeout against the heartbeat), and sizes etcd's
+  // docs advise against. etcd.extraFlags: flags of this release only, none that etcd-gen owns.
+  const etcd = isObject(data.etcd) ? data.etcd : {};
+  const tuning = isObject(etcd.tuning) ? etcd.tuning : {};
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+  const heartbeat = num(tuning.heartbeatIntervalMs) ?? ETCD_DEFAULT_HEARTBEAT_MS;
+  const election = num(tuning.electionTimeoutMs) ?? ETCD_DEFAULT_ELECTION_MS;
+  if (election < ELECTION_HEARTBEATS_MIN * heartbeat) {
+    error(tuning.electionTimeoutMs !== undefined ? '/etcd/tuning/electionTimeoutMs' : '/etcd/tuning/heartbeatIntervalMs', messages.electionTooShort(election, heartbeat, ELECTION_HEARTBEATS_MIN));
+  }
+  const quota = num(tuning.quotaBackendBytes);
+  if (quota !== null && quota > QUOTA_SUGGESTED_MAX) warn('/etcd/tuning/quotaBackendBytes', messages.quotaAboveSuggested(quota, QUOTA_SUGGESTED_MAX));
+  const request = num(tuning.maxRequestBytes);
+  if (request !== null && request > REQUEST_BYTES_WARN) warn('/etcd/tuning/maxRequestBytes', messages.requestAboveSuggested(request, REQUEST_BYTES_WARN));
+  if (isObject(etcd.extraFlags) && version && releaseExists(version)) {
+    const table = etcdFlagTable(version.minor);
+    for (const flag of Object.keys(etcd.extraFlags)) {
+      const at = `/etcd/extraFlags${toPointer([flag])}`;
+      const since = table.get(flag);
+      const release = `3.${version.minor}.${version.patch}`;
+      if (since === undefined) error(at, messages.unknownEtcdFlag(flag, release, closest(flag, [...table.keys()])));
+      else if (since > version.patch) error(at, messages.etcdFlagTooNew(flag, release, `3.${version.minor}.${since}`));
+      else {
+        const refusal = extraFlagRefusal(flag, { minor: version.minor as EtcdMinor, patch: version.patch });
+        if (refusal !== null) error(at, messages.ownedEtcdFlag(flag, refusal));
+      }
     }
   }
 

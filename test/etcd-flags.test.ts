@@ -9,7 +9,7 @@ import { buildModel } from '../src/model.js';
 import { repoRoot, run, tempDir } from './helpers.js';
 
 const fixture = (name: string): string[] =>
-  readFileSync(path.join(repoRoot, 'test', 'fixtures', 'etcd-flags', name), 'utf8')
+  readFileSync(path.join(repoRoot, 'data', 'etcd-flags', name), 'utf8')
     .split('\n')
     .filter((row) => row && !row.startsWith('#'));
 
@@ -25,7 +25,7 @@ function flagList(line: string): Map<string, number> {
 
 /** The newest patch release each fixture covers (its header says "up to v3.X.Y"). */
 function newestPatch(line: string): number {
-  const header = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'etcd-flags', `${line}.txt`), 'utf8').split('\n')[0] ?? '';
+  const header = readFileSync(path.join(repoRoot, 'data', 'etcd-flags', `${line}.txt`), 'utf8').split('\n')[0] ?? '';
   const patch = new RegExp(`up to v${line.replace('.', '\\.')}\\.(\\d+)`).exec(header)?.[1];
   assert.ok(patch, `the ${line} fixture names its newest release: ${header}`);
   return Number(patch);

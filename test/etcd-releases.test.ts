@@ -1,6 +1,6 @@
 /**
  * The release data (src/etcd-releases.ts) and what validation makes of it. When etcd publishes a patch:
- * raise newestPatch of its line in src/etcd-releases.ts, extend test/fixtures/etcd-flags/3.X.txt to it
+ * raise newestPatch of its line in src/etcd-releases.ts, extend data/etcd-flags/3.X.txt to it
  * (its header names the newest patch it covers; the first test below fails until both agree), add any
  * known defect with its source, and move test/etcd-matrix.txt on.
  */
@@ -24,7 +24,7 @@ function check(t: import('node:test').TestContext, version: string): { status: n
 describe('etcd releases, as data', () => {
   it('knows each line up to the patch its flag list covers, so a new patch comes with its flags', () => {
     for (const line of RELEASE_LINES) {
-      const header = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'etcd-flags', `3.${line.minor}.txt`), 'utf8').split('\n')[0] ?? '';
+      const header = readFileSync(path.join(repoRoot, 'data', 'etcd-flags', `3.${line.minor}.txt`), 'utf8').split('\n')[0] ?? '';
       assert.match(header, new RegExp(`up to v3\\.${line.minor}\\.${line.newestPatch}\\b`), `3.${line.minor}: newestPatch ${line.newestPatch} vs the flag list's header: ${header}`);
     }
   });

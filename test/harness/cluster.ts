@@ -93,6 +93,8 @@ export async function startLoopbackCluster(
     name?: string;
     members?: string[];
     extraYaml?: string;
+    /** More fields of cluster.yaml's etcd mapping, in flow style, e.g. `tuning: { snapshotCount: 20000 }`. */
+    etcdFields?: string;
     /** Words put before a member's ExecStart, run as the member's user (e.g. a tracer). */
     execPrefix?: (member: string) => string;
     /** Hosts ready for members that cluster.yaml does not have yet (addresses after the members'). */
@@ -127,7 +129,7 @@ export async function startLoopbackCluster(
   const configFile = path.join(dir, 'cluster.yaml');
   writeFileSync(
     configFile,
-    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
+    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}"${options.etcdFields ? `, ${options.etcdFields}` : ''} }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
   );
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, built.stderr);
