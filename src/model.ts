@@ -100,6 +100,17 @@ export interface ClusterModel {
   kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string; overlayDir: string };
   /** age encryption of private keys; null writes them in the clear (and out/.gitignore keeps them out of git). */
   age: { recipients: string[]; encryptSecrets: boolean } | null;
+  /** out/monitoring/ (Prometheus scrape configuration, alert rules, Grafana dashboard); null when not enabled. */
+  monitoring: MonitoringModel | null;
+}
+
+/** What out/monitoring/ needs: the Prometheus job, and one scrape target per member (its client URL). */
+export interface MonitoringModel {
+  jobName: string;
+  /** The PromQL label selector of the job, braces included: `{job="etcd"}`. */
+  selector: string;
+  /** host:port of each member's client URL, with the member's name as a target label. */
+  targets: { member: string; address: string }[];
 }
 
 /** Facts of the target etcd release and of the members' files that the runbooks act on. */
@@ -130,6 +141,7 @@ export type FileRole =
   | 'cloud-init'
   | 'admin-shell'
   | 'kubeadm-config'
+  | 'monitoring'
   | 'gitignore'
   | 'manifest';
 
@@ -390,5 +402,14 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       overlayDir: 'kubernetes/root',
     },
     age: config.age ? { recipients: [...config.age.recipients], encryptSecrets: config.age.encryptSecrets ?? DEFAULTS.age.encryptSecrets } : null,
+    monitoring:
+      (config.monitoring?.enabled ?? DEFAULTS.monitoring.enabled)
+        ? monitoringModel(config.monitoring?.jobName ?? DEFAULTS.monitoring.jobName, members)
+        : null,
   };
+}
+
+/** out/monitoring/'s facts: the job, its selector, and each member's client URL as host:port (IPv6 in brackets). */
+function monitoringModel(jobName: string, members: readonly { name: string; clientUrl: string }[]): MonitoringModel {
+  return { jobName, selector: `{job=${JSON.stringify(jobName)}}`, targets: members.map((m) => ({ member: m.name, address: new URL(m.clientUrl).host })) };
 }

@@ -9,7 +9,8 @@ import type Handlebars from 'handlebars';
 import { userDataFiles, userDataRuncmd } from './cloudinit.js';
 import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
-import { ADMIN_ID, APISERVER_ID, peerId, serverId } from './pki/profiles.js';
+import { ADMIN_ID, APISERVER_ID, MONITORING_ID, peerId, serverId } from './pki/profiles.js';
+import { grafanaDashboard } from './monitoring.js';
 import type { SealInfo } from './seal.js';
 import { shellQuote } from './shell.js';
 import { readTemplates } from './resources.js';
@@ -194,6 +195,16 @@ export function renderOutput(
   for (const runbook of RUNBOOKS) {
     const executable = runbook !== 'lib.sh';
     text(`runbooks/${runbook}`, render(`runbooks/${runbook}.hbs`, model), 'runbook', executable ? 0o755 : 0o644);
+  }
+
+  if (model.monitoring) {
+    // Prometheus reads paths in its configuration relative to the file: monitoring/ is deployed as one.
+    text('monitoring/prometheus.yml', render('monitoring/prometheus.yml.hbs', model), 'monitoring');
+    text('monitoring/etcd-alerts.yml', render('monitoring/etcd-alerts.yml.hbs', model), 'monitoring');
+    text('monitoring/grafana-dashboard.json', grafanaDashboard({ ...model, monitoring: model.monitoring }, model.notice), 'monitoring');
+    trust('monitoring/pki/ca.crt');
+    cert('monitoring/pki/monitoring.crt', MONITORING_ID);
+    key('monitoring/pki/monitoring.key', MONITORING_ID);
   }
 
   text('kubernetes/external-etcd.yaml', render('external-etcd.yaml.hbs', model), 'kubeadm-config');

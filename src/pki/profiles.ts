@@ -29,6 +29,7 @@ export const CA_NEXT_ID = 'ca-next';
 export const CA_PREVIOUS_ID = 'ca-previous';
 export const ADMIN_ID = 'clients/admin';
 export const APISERVER_ID = 'clients/apiserver-etcd-client';
+export const MONITORING_ID = 'clients/monitoring';
 export const serverId = (member: string): string => `nodes/${member}/server`;
 export const peerId = (member: string): string => `nodes/${member}/peer`;
 
@@ -114,5 +115,18 @@ export function certSpecs(model: ClusterModel): CertSpec[] {
     keyType,
     purpose: 'kube-apiserver to etcd (kubernetes/)',
   });
+  if (model.monitoring) {
+    specs.push({
+      id: MONITORING_ID,
+      isCa: false,
+      commonName: 'etcd-monitoring',
+      dnsNames: [],
+      ipAddresses: [],
+      usages: ['clientAuth'],
+      days: leafDays,
+      keyType,
+      purpose: 'Prometheus scraping /metrics (monitoring/)',
+    });
+  }
   return specs;
 }
