@@ -117,7 +117,7 @@ describe('takeover, live', () => {
     const shell = path.join(dir, 'remote');
     writeFileSync(shell, `#!/bin/sh\nexec bash ${path.join(harness, 'takeover-shell.sh')} ${tableFile} ${path.join(harness, 'units.sh')} "$@"\n`, { mode: 0o755 });
     const onHost = (i: number, command: string) => ns(shell, [`127.0.0.${i + 1}`, command]);
-    const logs = () => NAMES.map((_, i) => ['etcd3', 'etcd'].map((u) => path.join(dir, `log-${i}-${u}.log`)).filter(existsSync).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-8).join('\n')}`).join('\n')).join('\n');
+    const logs = () => NAMES.map((_, i) => ['etcd3', 'etcd'].map((u) => path.join(dir, `log-${i}-${u}.log`)).filter(existsSync).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').filter((l) => !/probing_status|cluster_util/.test(l)).slice(-25).join('\n')}`).join('\n')).join('\n');
 
     // The procedure's "Enable cluster" step, on every host.
     for (let i = 0; i < NAMES.length; i++) {
@@ -162,7 +162,7 @@ describe('takeover, live', () => {
     const runbookEnv = { ETCD_GEN_REMOTE: shell, ETCD_GEN_WAIT: '60' };
     const writer = (prefix: string, cert: string, key: string, ca: string) => {
       const stopFile = path.join(dir, `stop-${prefix.replace(/\W/g, '_')}`);
-      const child = spawn('ip', ['netns', 'exec', netns, 'bash', '-c', `i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl --endpoints=${endpoints} --cacert=${ca} --cert=${cert} --key=${key} --command-timeout=5s put ${prefix}$i $i 2>&1 >/dev/null); then echo "ok $i"; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`]);
+      const child = spawn('ip', ['netns', 'exec', netns, 'bash', '-c', `i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl --endpoints=${endpoints} --cacert=${ca} --cert=${cert} --key=${key} --command-timeout=5s put ${prefix}$i $i 2>&1 >/dev/null); then echo "ok $i"; else echo "FAILED $i at $(date +%T.%N | cut -c1-12): $(tail -n 1 <<<"$err")"; fi; done`]);
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       const done = new Promise((resolve) => child.on('close', resolve));
@@ -176,9 +176,12 @@ describe('takeover, live', () => {
     };
     const during = writer('/during/', path.join(env, 'etcd-client.pem'), path.join(env, 'etcd-client-key.pem'), path.join(env, 'ca.pem'));
     await sleep(1000);
-    const moved = ns('bash', [path.join(out, 'runbooks', 'takeover.sh'), '--yes'], { timeout: 600_000, env: runbookEnv });
+    // The runbook's lines with the time, to place any failed write.
+    const timed = (args: string[]) => ns('bash', ['-c', `bash "$@" 2>&1 | while IFS= read -r l; do printf '%s %s\n' "$(date +%T.%N | cut -c1-12)" "$l"; done; exit "\${PIPESTATUS[0]}"`, 'takeover', ...args], { timeout: 600_000, env: runbookEnv });
+    const moved = timed([path.join(out, 'runbooks', 'takeover.sh'), '--yes']);
     const lines = await during.stop();
-    assert.equal(moved.status, 0, `takeover.sh: ${moved.stderr}\n${logs()}`);
+    process.stderr.write(`takeover.sh:\n${moved.stdout}\n`);
+    assert.equal(moved.status, 0, `takeover.sh: ${moved.stdout}\n${logs()}`);
     const failed = lines.filter((l) => l.startsWith('FAILED'));
     process.stderr.write(`takeover: ${lines.length} writes during the move, ${failed.length} failed\n${failed.join('\n')}\n`);
     assert.ok(lines.length >= 20, `the writer kept writing (${lines.length} writes)`);
