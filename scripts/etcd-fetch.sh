@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fetch or build every etcd release of the test matrix (test/etcd-matrix.txt) into a cache outside the
-# repository: $ETCD_GEN_CACHE (default ~/.cache/etcd-gen)/etcd/<version>/bin/{etcd,etcdctl,etcdutl}.
+# repository: $ETCD_GEN_CACHE/etcd/<version>/bin/{etcd,etcdctl,etcdutl}. ETCD_GEN_CACHE defaults to
+# /var/cache/etcd-gen for root (the live tests run as root, and a unit's sandbox hides /root from etcd,
+# so a generated paths.bin cannot point into a home directory) and to ~/.cache/etcd-gen otherwise.
 #
 # - `deb SUITE` rows: Debian's etcd-server and etcd-client .deb files of that suite, downloaded with
 #   `apt-get download` against a sources list of our own (the system's apt setup is not touched) and
@@ -16,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 matrix="$here/test/etcd-matrix.txt"
-cache="${ETCD_GEN_CACHE:-$HOME/.cache/etcd-gen}"
+if [ "$(id -u)" -eq 0 ]; then cache="${ETCD_GEN_CACHE:-/var/cache/etcd-gen}"; else cache="${ETCD_GEN_CACHE:-$HOME/.cache/etcd-gen}"; fi
 mkdir -p "$cache/etcd"
 
 die() { echo "etcd-fetch: $*" >&2; exit 1; }

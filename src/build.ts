@@ -3,18 +3,18 @@
  * load, the secrets store and write; everything between is plain data in and out. `compile` runs it all in
  * memory; `build` then writes, and `check` compares with what is on disk.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
-import { loadClusterFile } from './load.js';
+import { compareIdentity, previousIdentity, type IdentityProblem } from './identity.js';
+import { loadClusterFile, locate, type LoadedDocument } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { keyTypeOf, parseCert } from './pki/inspect.js';
 import { pkiMessages } from './pki/messages.js';
 import { checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
-import { COMMIT_JOURNAL, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
+import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
 import { loadTemplates, renderOutput, type OutputFile } from './render.js';
 import { packageVersion } from './resources.js';
@@ -63,6 +63,11 @@ export interface Compiled {
   stored: ReadonlyMap<string, StoredPair>;
   /** The CA's revocation list, once anything is revoked: `changed` when this build signed a new one. */
   crl: CrlState | null;
+  /**
+   * What the running cluster needs besides membership changes, in order, for people: changes of its
+   * identity that are rolled out (src/identity.ts), and members whose etcd.conf changed.
+   */
+  rolloutSteps: string[];
 }
 
 export interface CrlState {
@@ -77,14 +82,6 @@ export interface CrlState {
 /** The signed CRL in the secrets directory (PEM; members get its DER form). */
 export const CRL_FILE = 'ca.crl';
 
-async function readIfPresent(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 export interface BuildResult extends Compiled {
   secretsWritten: string[];
@@ -119,6 +116,14 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const model = buildModel(validation.config, doc.fileName, { crl: storedCrl !== null || revoke.length > 0 });
 
   const existing = await inspectOutput(options.outDir);
+  // Before anything is issued: a change the running cluster cannot roll out is refused here.
+  const identitySteps: string[] = [];
+  if (existing.manifest) {
+    const previous = await previousIdentity(existing.manifest, (p) => readOutputFile(options.outDir, p));
+    const comparison = compareIdentity(previous, model, validation.config);
+    if (comparison.problems.length > 0) throw new InputError(identityDiagnostics(comparison.problems, doc));
+    identitySteps.push(...comparison.steps);
+  }
   const knownIds = certSpecs(model).map((s) => s.id);
   const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
   const targets = await resolveRevocations(revoke, stored, knownIds);
@@ -143,7 +148,29 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
   const secretsWarnings = await secretsDirWarnings(secretsDir);
-  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile } };
+  const rolloutSteps = [...identitySteps, ...settingsSteps(existing.manifest, manifest)];
+  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile }, rolloutSteps };
+}
+
+/** Refused identity changes as diagnostics at the field to change back or pin. */
+export function identityDiagnostics(problems: readonly IdentityProblem[], doc: LoadedDocument): Diagnostic[] {
+  return problems.map((p) => ({ severity: 'error', file: doc.file, pointer: p.pointer, position: locate(doc, p.pointer), message: p.message }));
+}
+
+/**
+ * Members of the previous build whose etcd.conf this build changes: rotate-certs.sh installs it, and
+ * restarts a member whose running settings differ from it (etcd reads its settings only at start).
+ */
+function settingsSteps(previous: Manifest | null, next: Manifest): string[] {
+  if (previous === null) return [];
+  const before = new Map(previous.files.filter((f) => f.role === 'member-config').map((f) => [f.path, f.sha256]));
+  const changed = next.files
+    .filter((f) => f.role === 'member-config' && before.has(f.path) && before.get(f.path) !== f.sha256)
+    .map((f) => f.path.split('/')[1] ?? f.path);
+  if (changed.length === 0) return [];
+  return [
+    `etcd.conf changed on ${changed.join(', ')}: runbooks/rotate-certs.sh installs it with the certificates and restarts, one at a time, each member whose running settings differ from it`,
+  ];
 }
 
 /** The stored CRL, or a new one signed by the CA when this build revokes a serial it does not list yet. */

@@ -2,7 +2,7 @@
 /**
  * The command line: parse arguments, call the library, print results and diagnostics, set the exit code.
  * Exit codes: 0 success; 1 a check found something to act on (stale output, certificates to renew);
- * 2 bad input or usage (nothing written); 3 anything unexpected.
+ * 2 bad input or usage, or a path that cannot be read or written (nothing written); 3 anything unexpected.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -100,6 +100,18 @@ function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+type FailureKind = 'usage' | 'io' | 'internal';
+
+/**
+ * A failure that is not about a line of the input: a usage error, a file that cannot be read or written,
+ * or a bug. Always printed, whatever --quiet says: one `etcd-gen: ...` line on stderr, or under --json
+ * `{ ok: false, error: { kind, message }, diagnostics: [] }` on stdout.
+ */
+function printFailure(kind: FailureKind, message: string, hint?: string): void {
+  if (output.json) printJson({ ok: false, error: { kind, message }, diagnostics: [] });
+  else process.stderr.write(`etcd-gen: ${message}\n${hint ? `${hint}\n` : ''}`);
+}
+
 function printPkiActions(result: Compiled, verb: (action: string) => string): void {
   for (const pair of result.pki.pairs.values()) {
     if (pair.action === 'reused') continue;
@@ -108,12 +120,18 @@ function printPkiActions(result: Compiled, verb: (action: string) => string): vo
 }
 
 const ROTATION_MESSAGES = {
-  trust: 'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member and client, then run build --rotate-ca again',
-  sign: 'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member and client (runbooks/rotate-certs.sh), then run build --rotate-ca again',
-  finish: 'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere; the rotation is complete',
+  trust:
+    'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it reads its etcd CA bundle only at start), then run build --rotate-ca again',
+  sign:
+    'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it uses a new client certificate only on new connections), then run build --rotate-ca again',
+  finish:
+    'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere (runbooks/rotate-certs.sh), and kubernetes/root/ to the control-plane nodes, ' +
+    'restarting kube-apiserver there one at a time; the rotation is complete',
   replace:
     'CA replaced: the CA had expired, so a new one signed every certificate at once and is the only CA trusted. The cluster stays down until every member has them: ' +
-    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/pki/ on the control-plane nodes',
+    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/root/ on the control-plane nodes and restart kube-apiserver there (it reads its etcd CA bundle only at start)',
 } as const;
 
 function renewOption(renew: string[] | undefined): readonly string[] | 'all' {
@@ -182,6 +200,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       out: args.out,
       ...result.report,
       membershipSteps: steps?.steps ?? [],
+      rolloutSteps: result.rolloutSteps,
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
       revoked: result.crl?.added.map((t) => ({ from: t.from, serial: t.serial })) ?? [],
@@ -199,7 +218,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
   if (rotation !== null) say(`etcd-gen: ${ROTATION_MESSAGES[rotation]}`);
   for (const t of result.crl?.added ?? []) say(`etcd-gen: revoked ${t.from} (serial ${t.serial})`);
   if (result.crl?.changed) {
-    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member (runbooks/rotate-certs.sh; the first one also changes etcd.conf: runbooks/takeover.sh)`);
+    say(`etcd-gen: the CA's revocation list now has ${result.crl.entries.length} entr${result.crl.entries.length === 1 ? 'y' : 'ies'}; install it on every member with runbooks/rotate-certs.sh (the first list also changes etcd.conf, so each member restarts in turn)`);
   }
   const caAction = result.pki.pairs.get('ca')?.action;
   if (caAction === 'issued' || caAction === 'reissued') {
@@ -213,7 +232,10 @@ async function runBuild(args: BuildArgs): Promise<number> {
   );
   if (steps !== null) {
     say('etcd-gen: the membership changed: deploy the new members\' files, then carry out these steps on the running cluster:');
-    process.stderr.write(formatPlan(steps, m.name));
+    process.stderr.write(formatPlan(steps, m.name, result.rolloutSteps));
+  } else if (plan !== null && result.rolloutSteps.length > 0) {
+    say('etcd-gen: the running cluster needs these steps:');
+    process.stderr.write(formatPlan(plan, m.name, result.rolloutSteps));
   }
   return EXIT_OK;
 }
@@ -247,22 +269,26 @@ async function compileModelOnly(args: CommonArgs) {
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
   printDiagnostics(validation.diagnostics);
-  return { model: buildModel(validation.config, doc.fileName), secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
+  return { model: buildModel(validation.config, doc.fileName), config: validation.config, doc, secretsDir: args.secrets ?? defaultSecretsDir(args.config) };
 }
 
 async function runPlan(args: PlanArgs): Promise<number> {
   const { formatPlan, planMembership } = await import('./plan.js');
-  const { displayFile } = await import('./build.js');
-  const { model } = await compileModelOnly(args);
-  const { inspectOutput } = await import('./write.js');
+  const { displayFile, identityDiagnostics } = await import('./build.js');
+  const { compareIdentity, previousIdentity } = await import('./identity.js');
+  const { model, config, doc } = await compileModelOnly(args);
+  const { inspectOutput, readOutputFile } = await import('./write.js');
   const existing = await inspectOutput(args.out);
   if (!existing.manifest) {
     say(`etcd-gen: ${displayFile(path.resolve(args.out))} holds no earlier build: nothing to compare; a new cluster starts with etcd-gen build`);
     return EXIT_OK;
   }
+  // What the deployed cluster is, against cluster.yaml: a change a build would refuse is refused here too.
+  const identity = compareIdentity(await previousIdentity(existing.manifest, (p) => readOutputFile(args.out, p)), model, config);
+  if (identity.problems.length > 0) throw new InputError(identityDiagnostics(identity.problems, doc));
   const plan = planMembership(existing.manifest.members ?? [], model);
-  process.stdout.write(formatPlan(plan, model.name));
-  return plan.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
+  process.stdout.write(formatPlan(plan, model.name, identity.steps));
+  return plan.steps.length > 0 || identity.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
 }
 
 async function runSchema(): Promise<number> {
@@ -351,7 +377,7 @@ async function runImport(args: ImportArgs): Promise<number> {
   if (args.json) printJson({ ok: true, file: args.out, secrets, notes: result.notes, sharedCertificates: result.sharedCerts, diagnostics: result.warnings.map(diagnosticJson) });
   say(`etcd-gen: wrote ${args.out} and the CA into ${secrets}/`);
   for (const note of result.notes) say(`  - ${note}`);
-  say(`next: etcd-gen build ${args.out} -o out, then runbooks/takeover.sh moves each member over`);
+  say(`next: etcd-gen build ${args.out} -o out, then move one member at a time, with the cluster healthy in between: stop and disable its etcd3 unit, chown -R etcd: its data dir, install its files from out/nodes/<name>/root, start etcd (out/README.md)`);
   return EXIT_OK;
 }
 
@@ -450,7 +476,7 @@ function cli(argv: string[]): Argv {
         y
           .positional('file', { type: 'string', default: 'cluster.yaml', describe: 'Where to write it' })
           .option('name', { type: 'string', describe: 'Cluster name (a DNS label)' })
-          .option('etcd-version', { type: 'string', describe: 'etcd version, 3.4.x to 3.6.x' })
+          .option('etcd-version', { type: 'string', describe: 'etcd version, 3.4.x to 3.7.x (default: the newest etcd-gen knows)' })
           .option('node', { type: 'array', string: true, describe: 'A member as name=host or name=host,ip (repeat it)' })
           .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file' })
           .example('$0 init', 'Answer a few questions')
@@ -498,7 +524,7 @@ function cli(argv: string[]): Argv {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error) throw error;
-      process.stderr.write(`etcd-gen: ${message}\nRun 'etcd-gen --help' for usage.\n`);
+      printFailure('usage', message, "Run 'etcd-gen --help' for usage.");
       process.exit(EXIT_INPUT);
     });
 }
@@ -520,18 +546,20 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`etcd-gen: ${err.message}\n`);
+      printFailure('usage', err.message);
       process.exitCode = EXIT_INPUT;
       return;
     }
     const e = err as NodeJS.ErrnoException;
+    // A path that cannot be read or written is the user's to fix (exit 2), not a bug.
     if (e.code && e.syscall) {
-      say(`etcd-gen: cannot ${e.syscall} ${e.path ?? ''}: ${e.code}; nothing was written`);
+      printFailure('io', `cannot ${e.syscall} ${e.path ?? ''}: ${e.code}; check the path and its permissions; nothing was written`.replace(' :', ':'));
+      process.exitCode = EXIT_INPUT;
     } else {
-      say(`etcd-gen: internal error: ${e.message ?? String(err)}\nThis is a bug in etcd-gen; set ETCD_GEN_DEBUG=1 to see where it happened.`);
+      printFailure('internal', `internal error: ${e.message ?? String(err)}`, 'This is a bug in etcd-gen; set ETCD_GEN_DEBUG=1 to see where it happened.');
+      process.exitCode = EXIT_INTERNAL;
     }
-    if (process.env.ETCD_GEN_DEBUG) say(e.stack ?? '');
-    process.exitCode = EXIT_INTERNAL;
+    if (process.env.ETCD_GEN_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
   }
 }
 

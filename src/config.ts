@@ -19,6 +19,8 @@ export interface NodeConfig {
   name: string;
   host: string;
   ip?: string;
+  /** Other names and addresses of this member, for its server and peer certificates. */
+  extraSANs?: string[];
 }
 
 export interface ClusterConfig {
@@ -27,7 +29,7 @@ export interface ClusterConfig {
   etcd: { version: string; install?: EtcdInstallConfig };
   nodes: NodeConfig[];
   ports?: { client?: number; peer?: number; metrics?: number };
-  tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; extraSANs?: string[] };
+  tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; peerCommonName?: string; extraSANs?: string[] };
   paths?: { etc?: string; data?: string; bin?: string };
   kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
   age?: { recipients: string[]; encryptSecrets?: boolean };
@@ -36,9 +38,11 @@ export interface ClusterConfig {
 /** Defaults, resolved in one place; a test checks they equal the schema's `default` values. */
 export const DEFAULTS = {
   etcd: { install: { from: 'none' } as EtcdInstallConfig },
+  /** Per member (nodes[]). */
+  nodes: { extraSANs: [] as string[] },
   ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
-  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta3' as KubeadmApiVersion },
+  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' as KubeadmApiVersion },
   age: { encryptSecrets: false },
 } as const;

@@ -1,11 +1,13 @@
 /**
  * Which etcd server settings a member gets, per etcd release. Each setting is emitted as the ETCD_*
  * environment variable of its flag (etcd reads ETCD_<FLAG_IN_UPPER_SNAKE> for every flag).
- * Only flags the target release accepts are emitted: several came in a patch release of a line, and 3.6
- * moved the corruption checks behind --feature-gates. test/etcd-flags.test.ts checks every emitted flag
- * against the flag lists of each release line (test/fixtures/etcd-flags/).
+ * Only flags the target release accepts are emitted: several came in a patch release of a line, 3.6
+ * moved the corruption checks behind --feature-gates, and 3.7 removed every --experimental-* flag
+ * (etcd's upgrade guide to 3.7). test/etcd-flags.test.ts checks every emitted flag against the flag
+ * lists of each release line (test/fixtures/etcd-flags/), and test/etcd-matrix.test.ts against
+ * `etcd --help` of every release binary in the test matrix.
  */
-export type EtcdMinor = 4 | 5 | 6;
+export type EtcdMinor = 4 | 5 | 6 | 7;
 
 export interface EtcdRelease {
   minor: EtcdMinor;
@@ -43,13 +45,13 @@ export interface MemberFlagInput {
 }
 
 /** First patch release with --tls-min-version, per line (3.4.25, 3.5.8; all of 3.6). */
-const TLS_MIN_VERSION_SINCE: Readonly<Record<EtcdMinor, number>> = { 4: 25, 5: 8, 6: 0 };
+const TLS_MIN_VERSION_SINCE: Readonly<Record<EtcdMinor, number>> = { 4: 25, 5: 8, 6: 0, 7: 0 };
 /** First 3.5 patch release with --experimental-compact-hash-check-enabled. */
 const COMPACT_HASH_CHECK_SINCE_35 = 5;
 
 /**
  * TLS 1.2 suites: ECDHE key exchange and AEAD ciphers only, for ECDSA and RSA keys. These names are the
- * ones every 3.4, 3.5 and 3.6 release parses (3.4.0 knows the ChaCha20 suites without the _SHA256 suffix).
+ * ones every 3.4, 3.5, 3.6 and 3.7 release parses (3.4.0 knows the ChaCha20 suites without the _SHA256 suffix).
  * TLS 1.3 suites are not configurable, and all of them are strong.
  */
 export const CIPHER_SUITES = [
@@ -81,26 +83,27 @@ export function hasEtcdutl(r: EtcdRelease): boolean {
 /** First 3.5 patch release whose snapshot restore has --bump-revision and --mark-compacted. */
 const RESTORE_REVISION_BUMP_SINCE_35 = 10;
 
-/** Whether snapshot restore can bump the revision and mark it compacted (3.5.10 and later, all of 3.6). */
+/** Whether snapshot restore can bump the revision and mark it compacted (3.5.10 and later, all of 3.6 and 3.7). */
 export function hasRestoreRevisionBump(r: EtcdRelease): boolean {
-  return r.minor === 6 || (r.minor === 5 && r.patch >= RESTORE_REVISION_BUMP_SINCE_35);
+  return r.minor >= 6 || (r.minor === 5 && r.patch >= RESTORE_REVISION_BUMP_SINCE_35);
 }
 
 /** Whether the release can check the hashes of compacted revisions (3.5.5 and later). */
 export function hasCompactHashCheck(r: EtcdRelease): boolean {
-  return r.minor === 6 || (r.minor === 5 && r.patch >= COMPACT_HASH_CHECK_SINCE_35);
+  return r.minor >= 6 || (r.minor === 5 && r.patch >= COMPACT_HASH_CHECK_SINCE_35);
 }
 
 /**
- * The corruption checks, in the syntax of the release: experimental flags up to 3.5, feature gates in 3.6.
+ * The corruption checks, in the syntax of the release: experimental flags up to 3.5, feature gates from
+ * 3.6 (3.7 has the same two gates and no experimental flags at all).
  * The periodic latest-revision check (--experimental-corrupt-check-time) stays off: etcd's docs call it
  * costly (it hashes the whole keyspace), and the compacted-revision check does the same job cheaply.
  */
 function corruptionChecks(r: EtcdRelease): EtcdSetting[] {
   const initial = 'Compare the data with the peers before serving, and refuse to start on a mismatch.';
   const compactHash = 'The leader compares the hash of every compacted revision with the followers; cheap, and raises a CORRUPT alarm on a mismatch.';
-  if (r.minor === 6) {
-    // 3.6 deprecates the experimental flags; setting one and its gate together is an error.
+  if (r.minor >= 6) {
+    // 3.6 deprecates the experimental flags (setting one and its gate together is an error); 3.7 removes them.
     return [setting('feature-gates', 'InitialCorruptCheck=true,CompactHashCheck=true', `${initial} ${compactHash}`)];
   }
   const checks = [setting('experimental-initial-corrupt-check', 'true', initial)];
@@ -130,7 +133,7 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
     setting(
       'initial-cluster-token',
       m.initialClusterToken,
-      m.tokenGiven ? 'From cluster.yaml: the token the cluster was first started with.' : 'Derived from the cluster name: the same on every build, different per cluster.',
+      `${m.tokenGiven ? 'From cluster.yaml.' : 'Derived from the cluster name: the same on every build, different per cluster.'} Read only when the cluster is first created, to derive its cluster ID; a running cluster ignores it, so etcd-gen never changes it.`,
     ),
     // Client side: TLS with client certificates from the cluster CA, nothing automatic.
     setting('cert-file', `${m.pkiDir}/server.crt`),

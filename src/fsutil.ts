@@ -244,7 +244,9 @@ export async function completeInterruptedCommit(file: string): Promise<{ at: str
   let journal: Journal | null;
   try {
     journal = await readJournal(file);
-  } catch {
+  } catch (err) {
+    // A journal that cannot be read (its directory is a file, no permission) is an I/O failure, said as such.
+    if ((err as NodeJS.ErrnoException).syscall) throw err;
     throw new UsageError(`${file} is not a journal etcd-gen wrote: move it away, then build again`);
   }
   if (journal === null) return null;

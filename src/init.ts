@@ -8,6 +8,7 @@ import { parseClusterSource } from './load.js';
 import { loadTemplates } from './render.js';
 import { packageRoot } from './resources.js';
 import { validateCluster } from './validate.js';
+import { newestRelease } from './etcd-releases.js';
 
 export interface StarterNode {
   name: string;
@@ -23,7 +24,7 @@ export interface StarterAnswers {
 
 export const STARTER_DEFAULTS: StarterAnswers = {
   name: 'k8s1',
-  version: '3.6.14',
+  version: newestRelease(),
   nodes: [
     { name: 'etcd1', host: 'etcd1.example.lan', ip: '10.0.0.11' },
     { name: 'etcd2', host: 'etcd2.example.lan', ip: '10.0.0.12' },

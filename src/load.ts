@@ -92,7 +92,9 @@ function fileDiagnostic(file: string, message: string): Diagnostic {
 function positionFinder(source: string): (offset: number) => SourcePosition {
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  return (offset) => {
+  return (at) => {
+    // Always a real place in the file.
+    const offset = Math.min(Math.max(0, Number.isFinite(at) ? at : 0), source.length);
     let lo = 0;
     let hi = lineStarts.length - 1;
     while (lo < hi) {
@@ -104,19 +106,28 @@ function positionFinder(source: string): (offset: number) => SourcePosition {
   };
 }
 
-/** Where a node starts in the source: at its tag or anchor if it has one, else at its opening quote. */
+/** The smallest offset that is one (js-yaml marks an absent part -1), or -1 when there is none. */
+function earliest(offsets: number[]): number {
+  const present = offsets.filter((n) => n >= 0);
+  return present.length > 0 ? Math.min(...present) : -1;
+}
+
+/**
+ * Where a node starts in the source: at its tag or anchor if it has one, else at its opening quote; -1
+ * for an empty value (`key:` with nothing after it), which has no text of its own.
+ */
 function scalarStart(ev: yaml.ScalarEvent): number {
   const quoted = ev.style === yaml.SCALAR_STYLE.DOUBLE_QUOTED || ev.style === yaml.SCALAR_STYLE.SINGLE_QUOTED;
-  return Math.min(...[ev.anchorStart, ev.tagStart, quoted ? ev.valueStart - 1 : ev.valueStart].filter((n) => n >= 0));
+  return earliest([ev.anchorStart, ev.tagStart, quoted ? ev.valueStart - 1 : ev.valueStart]);
 }
 
 function collectionStart(ev: yaml.MappingEvent | yaml.SequenceEvent): number {
-  return Math.min(...[ev.anchorStart, ev.tagStart, ev.start].filter((n) => n >= 0));
+  return earliest([ev.anchorStart, ev.tagStart, ev.start]);
 }
 
 type Frame =
-  | { kind: 'mapping'; pointer: (string | number)[]; pendingKey: { name: string; position: SourcePosition } | null }
-  | { kind: 'sequence'; pointer: (string | number)[]; index: number };
+  | { kind: 'mapping'; pointer: (string | number)[]; position: SourcePosition; pendingKey: { name: string; position: SourcePosition } | null }
+  | { kind: 'sequence'; pointer: (string | number)[]; position: SourcePosition; index: number };
 
 /**
  * Walks the parser's flat event stream and records where each node starts, keyed by JSON pointer.
@@ -128,22 +139,23 @@ function locateNodes(source: string, events: readonly yaml.Event[]): Map<string,
   const stack: Frame[] = [];
   let skipDepth = 0;
 
+  // An empty value (start -1) is placed at its key, or at its list's start, or at the top of the file.
   const place = (start: number): (string | number)[] | null => {
     const parent = stack[stack.length - 1];
     if (!parent) {
-      locations.set('', { value: at(start) });
+      locations.set('', { value: start >= 0 ? at(start) : { line: 1, column: 1 } });
       return [];
     }
     if (parent.kind === 'sequence') {
       const ptr = [...parent.pointer, parent.index++];
-      locations.set(toPointer(ptr), { value: at(start) });
+      locations.set(toPointer(ptr), { value: start >= 0 ? at(start) : parent.position });
       return ptr;
     }
     const key = parent.pendingKey;
     parent.pendingKey = null;
     if (!key) return null;
     const ptr = [...parent.pointer, key.name];
-    locations.set(toPointer(ptr), { key: key.position, value: at(start) });
+    locations.set(toPointer(ptr), { key: key.position, value: start >= 0 ? at(start) : key.position });
     return ptr;
   };
 
@@ -163,7 +175,8 @@ function locateNodes(source: string, events: readonly yaml.Event[]): Map<string,
         const parent = stack[stack.length - 1];
         if (parent?.kind === 'mapping' && parent.pendingKey === null) {
           const name = String(yaml.getScalarValue(source, ev));
-          parent.pendingKey = { name, position: at(scalarStart(ev)) };
+          const start = scalarStart(ev);
+          parent.pendingKey = { name, position: start >= 0 ? at(start) : parent.position };
           break;
         }
         place(scalarStart(ev));
@@ -191,10 +204,11 @@ function locateNodes(source: string, events: readonly yaml.Event[]): Map<string,
           skipDepth = 1;
           break;
         }
+        const position = locate({ locations }, toPointer(ptr));
         stack.push(
           ev.type === yaml.EVENT_ID.MAPPING
-            ? { kind: 'mapping', pointer: ptr, pendingKey: null }
-            : { kind: 'sequence', pointer: ptr, index: 0 },
+            ? { kind: 'mapping', pointer: ptr, position, pendingKey: null }
+            : { kind: 'sequence', pointer: ptr, position, index: 0 },
         );
         break;
       }

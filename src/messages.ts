@@ -15,7 +15,8 @@ export const messages = {
   unknownField: (field: string, suggestion: string | null, known: readonly string[]) =>
     `unknown field "${field}": ${suggestion ? `did you mean "${suggestion}"?` : `remove it (known fields: ${known.join(', ')})`}`,
   wrongType: (expected: string, got: string) =>
-    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}`,
+    `must be ${article(expected)} ${expected}, not ${got === 'null' ? 'null' : `${article(got)} ${got}`}${expected === 'string' ? ': quote the value' : ''}` +
+    (expected === 'mapping' && got === 'null' ? ': indent its fields under it (two spaces more than the key), or remove the key' : ''),
   notInEnum: (allowed: readonly unknown[]) => `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
   outOfRange: (min: number | undefined, max: number | undefined) =>
     min !== undefined && max !== undefined ? `must be from ${min} to ${max}` : min !== undefined ? `must be at least ${min}` : `must be at most ${max}`,
@@ -50,6 +51,53 @@ export const messages = {
   packageNeedsUsrBin: (bin: string) =>
     `the etcd-server package installs etcd in /usr/bin, but paths.bin is ${bin}: set paths.bin to /usr/bin, or install from: tarball`,
   badSan: (san: string) => `"${san}" is neither a DNS name nor an IP address`,
+  duplicateSan: (san: string, same: string, line: number) =>
+    `"${san}" is ${same === san ? 'listed' : `the address ${same}, listed`} already on line ${line}: remove one`,
+
+  // slips: a value written the way another tool or page writes it
+  addressIsUrl: (value: string, host: string) =>
+    `"${value}" is a URL: drop the scheme and port and write the host alone, ${host}; etcd-gen makes the URLs, with ports.peer and ports.client`,
+  addressInBrackets: (value: string, ip: string) =>
+    `"${value}" has brackets: drop them${value.includes(']:') ? ' and the port' : ''} and write ${ip}; etcd-gen adds brackets where URLs need them`,
+  addressWithPort: (value: string, host: string) =>
+    `"${value}" has a port: drop it and write ${host}; ports come from ports.peer and ports.client`,
+  addressTrailingDot: (value: string, name: string) =>
+    `"${value}" ends in a dot (a fully qualified name as DNS zone files write it): drop the dot and write ${name}, as certificates and URLs name hosts`,
+  addressZeroPadded: (value: string, ip: string) =>
+    `"${value}" has zero-padded numbers, which some tools read as octal (010 is 8): write ${ip}`,
+  versionWithV: (value: string, version: string) =>
+    `"${value}" starts with "v", as release pages write it: drop the v and write "${version}"`,
+  outdentedField: (field: string, homes: readonly string[]) =>
+    `unknown field "${field}" here: did you mean ${homes.join(' or ')}? check its indentation: a key indented less than its parent's fields lands one level up`,
+
+  // identity: cluster.yaml against what the deployed cluster is (src/identity.ts)
+  peerCommonNameChanged: (before: string, after: string) =>
+    `the peer certificates' CN would change from ${before} to ${after}, but every running member accepts only ${before} from its peers ` +
+    `(--peer-cert-allowed-cn takes one CN and is read at start): a member with the new certificates would be refused by the others ` +
+    `("tls: bad certificate"), and quorum lost. Keep the CN: set tls.peerCommonName: ${before} (the name is then a label only)`,
+  tokenChanged: (before: string, after: string) =>
+    `the initial cluster token would change from ${before} to ${after}, but etcd reads it only when the cluster is first created: ` +
+    `the running cluster keeps ${before}, and etcd.conf would misstate it. Keep it: set token: ${before}`,
+  portChanged: (kind: 'peer' | 'client', before: number, after: number) =>
+    `the ${kind} port would change from ${before} to ${after} on every member at once, and members not yet updated would dial the old ` +
+    `${kind} URLs: members move one at a time only (etcd-gen plan, replace-member.sh). Keep ports.${kind}: ${before}; for other ports, ` +
+    `build a new cluster into a new output directory and move the data with snapshot.sh and restore.sh`,
+  etcdMinorSkipped: (before: string, after: string, between: number) =>
+    `etcd ${before} -> ${after} skips 3.${between}: etcd upgrades one minor release at a time, restarting one member after another ` +
+    `(https://etcd.io/docs/v3.5/upgrades/). Build with a 3.${between}.x release first and roll it out, then ${after}`,
+  etcdMinorDowngrade: (before: string, after: string) =>
+    `etcd ${before} -> ${after} is a downgrade to an earlier minor release: members of ${before} wrote data the older release may not read, ` +
+    `and a rolling downgrade needs etcd's own procedure first (etcdctl downgrade enable, from 3.6). Keep etcd.version: "${before}"`,
+  tlsNoCommonSuite: (before: readonly string[], after: readonly string[]) =>
+    `the TLS cipher suites would change from ${before.join(',')} to ${after.join(',')}, with none in common: updated members could not ` +
+    `talk to the others. Roll out a policy that keeps a suite of the old one first`,
+  etcdUpgradeStep: (before: string, after: string, bin: string, patchDowngrade: boolean) =>
+    `etcd ${before} -> ${after}${patchDowngrade ? ' (a patch downgrade, within one minor release)' : ''}: one member at a time, ` +
+    `the leader last, install etcd ${after} in ${bin} and restart it (systemctl restart etcd), each only when runbooks/health.sh passes; ` +
+    `then runbooks/rotate-certs.sh installs the new etcd.conf`,
+  tlsPolicyStep: (before: string | null, after: string | null) =>
+    `the TLS policy changed (min version ${before ?? 'default'} -> ${after ?? 'default'}, or the cipher suites): ` +
+    `runbooks/rotate-certs.sh installs it and restarts each member in turn, since etcd reads it only at start`,
 
   // warnings
   evenMembers: (n: number) =>
@@ -57,8 +105,14 @@ export const messages = {
   singleMember: 'one member has no fault tolerance: fine for a lab, use 3 or 5 members for production',
   manyMembers: (n: number) => `${n} members: etcd recommends at most 7; more members slow every write`,
   listensOnAllInterfaces: (host: string) =>
-    `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0); set ip to bind to one address`,
-  endOfLife34: 'etcd 3.4 is out of upstream support since 3.6 was released: plan an upgrade to 3.5 or 3.6',
+    `no ip for DNS host ${host}: the member listens on all IPv4 interfaces (0.0.0.0), and its peer certificate names only ${host}, ` +
+    `so its peers accept its connections only from an address ${host} resolves to (a second interface or NAT is refused); ` +
+    'set ip, and list any other address it sends from in extraSANs',
+  endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
+  knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
+    `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,
+  unknownRelease: (release: string, newest: string) =>
+    `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;
 
 function article(word: string): string {

@@ -24,6 +24,8 @@ export interface MemberModel {
   host: string;
   /** The member's IP, canonical, when known (the ip field, or host when host is an IP). */
   ip: string | null;
+  /** Its other names and addresses (nodes[].extraSANs, IPs canonical), for its server and peer certificates. */
+  extraSANs: string[];
   peerUrl: string;
   clientUrl: string;
   listenPeerUrls: string[];
@@ -75,8 +77,12 @@ export interface ClusterModel {
   etcdInstall: EtcdInstall;
   /** What every member's user-data installs and runs, besides its own files. */
   cloudInit: { packages: string[]; steps: CloudInitStep[] };
-  /** What admin/aliases.sh and admin/etcdctl.env need. */
-  admin: { endpoints: string; pkiVar: string };
+  /**
+   * What admin/aliases.sh and admin/etcdctl.env need. Each file has shell names of its own, so that
+   * sourcing one never changes what the other reads: the admin pki/ path aliases.sh keeps (`aliasesPkiVar`),
+   * its function that runs etcdctl (`aliasesRunner`), and the one etcdctl.env uses while sourced (`envPkiVar`).
+   */
+  admin: { endpoints: string; aliasesPkiVar: string; aliasesRunner: string; envPkiVar: string };
   /** What the runbooks in runbooks/ need beyond the rest of the model. */
   runbooks: RunbookModel;
   /** For the README's summary; the settings themselves are in each member's settings. */
@@ -87,7 +93,11 @@ export interface ClusterModel {
   /** Members needed for quorum, and how many may fail. */
   quorum: number;
   faultTolerance: number;
-  kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string };
+  /**
+   * The kube-apiserver side. The files are at kubeadm's paths for an external etcd (pki/etcd/ca.crt,
+   * pki/apiserver-etcd-client.{crt,key}), in an overlay of a control-plane node: `overlayDir` in out/.
+   */
+  kubernetes: { pkiDir: string; apiVersion: KubeadmApiVersion; caFile: string; certFile: string; keyFile: string; overlayDir: string };
   /** age encryption of private keys; null writes them in the clear (and out/.gitignore keeps them out of git). */
   age: { recipients: string[]; encryptSecrets: boolean } | null;
 }
@@ -106,6 +116,8 @@ export interface RunbookModel {
   revisionBump: number;
   /** The member's certificate files, as rotate-certs.sh installs them. */
   pkiFiles: { name: string; owner: string; mode: string }[];
+  /** The member's etcd.conf, which rotate-certs.sh installs with the certificates (its peer CN and TLS policy go with them). */
+  configFile: { path: string; owner: string; mode: string };
 }
 
 export type FileRole =
@@ -159,6 +171,12 @@ export const ETCD_USER = 'etcd';
 export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
 /** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
 export const RESTORE_REVISION_BUMP = 1_000_000_000;
+
+function configFileOf(install: MemberInstall): RunbookModel['configFile'] {
+  const conf = install.files.find((f) => f.content === 'config');
+  if (!conf) throw new Error('no etcd.conf among the member files');
+  return { path: conf.path, owner: `${conf.user}:${conf.group}`, mode: conf.modeText };
+}
 
 function ownership(user: string, group: string, mode: number): Ownership {
   return { user, group, mode, modeText: `0${mode.toString(8)}` };
@@ -245,8 +263,9 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
   const config = escapeControlCharacters(input);
   const sourceFile = escapeControlCharacters(inputFile);
   const ports = { ...DEFAULTS.ports, ...config.ports };
-  // IPs in their canonical text: certificate encoders reject forms such as ::ffff:10.0.0.1.
-  const extraSANs = (config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs).map((san) => (ipFamily(san) ? canonicalIp(san) : san));
+  // IPs in their canonical text: one spelling per address in URLs and certificates (::ffff:10.0.0.1 is 10.0.0.1).
+  const canonicalSans = (sans: readonly string[]): string[] => [...new Set(sans.map((san) => (ipFamily(san) ? canonicalIp(san) : san)))];
+  const extraSANs = canonicalSans(config.tls?.extraSANs ?? DEFAULTS.tls.extraSANs);
   const tls = { ...DEFAULTS.tls, ...config.tls, extraSANs };
   const base = { ...DEFAULTS.paths, ...config.paths };
   const paths = {
@@ -262,6 +281,8 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
   const k8s = { ...DEFAULTS.kubernetes, ...config.kubernetes };
   const etcd = parseVersion(config.etcd.version);
   const token = config.token ?? deriveToken(config.name);
+  // The CN members accept from peers: pinned in tls.peerCommonName, else derived from the name.
+  const peerCn = config.tls?.peerCommonName ?? peerCommonName(config.name);
 
   const bare = config.nodes.map((node) => {
     const host = ipFamily(node.host) ? canonicalIp(node.host) : node.host;
@@ -270,6 +291,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       name: node.name,
       host,
       ip,
+      extraSANs: canonicalSans(node.extraSANs ?? DEFAULTS.nodes.extraSANs),
       peerUrl: `https://${urlHost(host)}:${ports.peer}`,
       clientUrl: `https://${urlHost(host)}:${ports.client}`,
     };
@@ -306,7 +328,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
         listenPeerUrls,
         listenClientUrls,
         listenMetricsUrl,
-        peerCommonName: peerCommonName(config.name),
+        peerCommonName: peerCn,
         peerUrl: m.peerUrl,
         clientUrl: m.clientUrl,
         initialCluster,
@@ -329,6 +351,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     pkiFiles: install.files
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
+    configFile: configFileOf(install),
   };
   const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   return {
@@ -344,8 +367,13 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     runbooks,
     etcdInstall,
     cloudInit: { packages: cloudInitPackages(etcdInstall), steps: cloudInitSteps(etcdInstall, etcd, paths.bin, install) },
-    admin: { endpoints: members.map((m) => m.clientUrl).join(','), pkiVar: shellName('_etcd_gen_pki_', config.name) },
-    security: { peerCommonName: peerCommonName(config.name), compactHashCheck: hasCompactHashCheck(etcd) },
+    admin: {
+      endpoints: members.map((m) => m.clientUrl).join(','),
+      aliasesPkiVar: shellName('_etcd_gen_aliases_pki_', config.name),
+      aliasesRunner: shellName('_etcd_gen_aliases_etcdctl_', config.name),
+      envPkiVar: shellName('_etcd_gen_env_pki_', config.name),
+    },
+    security: { peerCommonName: peerCn, compactHashCheck: hasCompactHashCheck(etcd) },
     members,
     initialCluster,
     clientEndpoints: members.map((m) => m.clientUrl),
@@ -357,6 +385,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       caFile: path.posix.join(k8s.pkiDir, 'etcd', 'ca.crt'),
       certFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.crt'),
       keyFile: path.posix.join(k8s.pkiDir, 'apiserver-etcd-client.key'),
+      overlayDir: 'kubernetes/root',
     },
     age: config.age ? { recipients: [...config.age.recipients], encryptSecrets: config.age.encryptSecrets ?? DEFAULTS.age.encryptSecrets } : null,
   };

@@ -78,8 +78,16 @@ export function planMembership(previous: readonly ManifestMember[], model: Clust
   return { from: previous.length, to: final, steps, warnings };
 }
 
-export function formatPlan(plan: MembershipPlan, cluster: string): string {
-  if (plan.steps.length === 0) return `cluster ${cluster}: membership unchanged (${plan.to} members); nothing to do\n`;
+/**
+ * The steps for people: the membership plan, then `rollout` (changes of the cluster's identity that are
+ * rolled out, src/identity.ts, and members whose settings changed), each after the one before.
+ */
+export function formatPlan(plan: MembershipPlan, cluster: string, rollout: readonly string[] = []): string {
+  const rolloutLines = rollout.length === 0 ? [] : ['then, one step at a time, each only when runbooks/health.sh passes:', ...rollout.map((r) => `  - ${r}`)];
+  if (plan.steps.length === 0) {
+    if (rollout.length === 0) return `cluster ${cluster}: membership unchanged (${plan.to} members); nothing to do\n`;
+    return `${[`cluster ${cluster}: membership unchanged (${plan.to} members); ${rolloutLines[0]}`, ...rolloutLines.slice(1)].join('\n')}\n`;
+  }
   const lines = [`cluster ${cluster}: ${plan.from} -> ${plan.to} members, ${plan.steps.length} step(s), one at a time, each only when runbooks/health.sh passes:`];
   lines.push('  0. etcd-gen build (writes the configs and certificates the steps deploy)');
   plan.steps.forEach((s, i) => {
@@ -87,7 +95,8 @@ export function formatPlan(plan: MembershipPlan, cluster: string): string {
     lines.push(`     ${s.detail}; then ${s.membersAfter} members, quorum ${s.quorumAfter}`);
   });
   // Clients learn the new endpoints last: a member added as a learner refuses their requests until promoted.
-  lines.push(`  ${plan.steps.length + 1}. install kubernetes/ on the control-plane nodes (kube-apiserver's etcd endpoints), now that every step is done`);
+  lines.push(`  ${plan.steps.length + 1}. install kubernetes/ on the control-plane nodes (kube-apiserver's etcd endpoints), now that every step is done; kube-apiserver reads its etcd endpoints at start: restart it there, one node at a time`);
+  lines.push(...rolloutLines);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }

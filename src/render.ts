@@ -198,9 +198,12 @@ export function renderOutput(
   }
 
   text('kubernetes/external-etcd.yaml', render('external-etcd.yaml.hbs', model), 'kubeadm-config');
-  trust('kubernetes/pki/ca.crt');
-  cert('kubernetes/pki/apiserver-etcd-client.crt', APISERVER_ID);
-  key('kubernetes/pki/apiserver-etcd-client.key', APISERVER_ID);
+  // An overlay of a control-plane node, at kubeadm's names for an external etcd: the etcd CA goes into
+  // pki/etcd/, never over the cluster's own pki/ca.crt.
+  const k8s = model.kubernetes;
+  trust(path.posix.join(k8s.overlayDir, k8s.caFile.slice(1)));
+  cert(path.posix.join(k8s.overlayDir, k8s.certFile.slice(1)), APISERVER_ID);
+  key(path.posix.join(k8s.overlayDir, k8s.keyFile.slice(1)), APISERVER_ID);
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

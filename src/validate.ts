@@ -6,9 +6,10 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { toPointer, type Diagnostic } from './diagnostics.js';
+import { pointerSegments, toPointer, type Diagnostic } from './diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from './messages.js';
+import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from './etcd-releases.js';
 import { clusterSchema } from './resources.js';
 import { shellName } from './shell.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
@@ -45,14 +46,16 @@ export interface ValidationResult {
 
 export function validateCluster(doc: LoadedDocument): ValidationResult {
   const validate = schemaValidator();
-  const diagnostics: Diagnostic[] = [];
+  // A value that is a known slip gets the message that names it, in place of the schema's.
+  const diagnostics: Diagnostic[] = slipDiagnostics(doc);
+  const slipped = new Set(diagnostics.map((d) => d.pointer));
   if (!validate(doc.data)) {
     for (const err of validate.errors ?? []) {
       const d = schemaDiagnostic(doc, err);
-      if (d) diagnostics.push(d);
+      if (d && !slipped.has(d.pointer)) diagnostics.push(d);
     }
   }
-  // One message per field: the schema's, when it already refused the value.
+  // One message per field: the slip's or the schema's, when either already refused the value.
   const refused = new Set(diagnostics.map((d) => d.pointer));
   diagnostics.push(...semanticDiagnostics(doc).filter((d) => !refused.has(d.pointer)));
   const unique = dedupe(diagnostics).sort(
@@ -95,8 +98,12 @@ function schemaDiagnostic(doc: LoadedDocument, err: ErrorObject): Diagnostic | n
       return at(err.instancePath, messages.required(String(params.missingProperty)));
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
-      const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
-      return at(`${err.instancePath}${toPointer([field])}`, messages.unknownField(field, closest(field, known), known), true);
+      const properties = (parent?.properties as Record<string, SchemaNode> | undefined) ?? {};
+      const known = Object.keys(properties);
+      const suggestion = closest(field, known);
+      const homes = suggestion === null ? outdentedHomes(field, err.instancePath, properties, err.data) : [];
+      const message = homes.length > 0 ? messages.outdentedField(field, homes) : messages.unknownField(field, suggestion, known);
+      return at(`${err.instancePath}${toPointer([field])}`, message, true);
     }
     case 'type': {
       const expected = String(params.type) === 'object' ? 'mapping' : String(params.type) === 'array' ? 'list' : String(params.type);
@@ -124,6 +131,55 @@ function schemaDiagnostic(doc: LoadedDocument, err: ErrorObject): Diagnostic | n
   }
 }
 
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
+
+/**
+ * Where an unknown key belongs when it is a field of one of this mapping's own fields: the slip of a key
+ * indented less than its parent's other fields, so that it lands one level up (`etcd:` then `version:`
+ * at the margin). Dotted paths as `explain` takes them (`etcd.version`, `nodes[].ip`); the fields left
+ * empty (null) come first, as an outdent leaves its parent.
+ */
+function outdentedHomes(field: string, instancePath: string, properties: Record<string, SchemaNode>, data: unknown): string[] {
+  const prefix = pointerSegments(instancePath).map((s) => (/^\d+$/.test(s) ? '[]' : `.${s}`)).join('').replace(/^\./, '').replace(/\.\[\]/g, '[]');
+  const homes: { path: string; empty: boolean }[] = [];
+  for (const [name, child] of Object.entries(properties)) {
+    const list = child.type === 'array';
+    const target = list ? child.items : child;
+    if (!target?.properties || !(field in target.properties)) continue;
+    const value = isObject(data) ? data[name] : undefined;
+    homes.push({ path: `${prefix ? `${prefix}.` : ''}${name}${list ? '[]' : ''}.${field}`, empty: value === null });
+  }
+  const empty = homes.filter((h) => h.empty);
+  return (empty.length > 0 ? empty : homes).map((h) => h.path);
+}
+
+/** Addresses and versions written the way another tool or page writes them, each with its fix. */
+function slipDiagnostics(doc: LoadedDocument): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const check = (pointer: string, value: unknown, slip: (v: string) => string | null): void => {
+    if (typeof value !== 'string') return;
+    const message = slip(value);
+    if (message !== null) out.push({ severity: 'error', file: doc.file, pointer, position: locate(doc, pointer), message });
+  };
+  const data = doc.data;
+  if (!isObject(data)) return out;
+  if (isObject(data.etcd)) check('/etcd/version', data.etcd.version, versionSlip);
+  if (Array.isArray(data.nodes)) {
+    data.nodes.forEach((node, i) => {
+      if (!isObject(node)) return;
+      check(`/nodes/${i}/host`, node.host, addressSlip);
+      check(`/nodes/${i}/ip`, node.ip, addressSlip);
+      if (Array.isArray(node.extraSANs)) node.extraSANs.forEach((san, j) => check(`/nodes/${i}/extraSANs/${j}`, san, addressSlip));
+    });
+  }
+  if (isObject(data.tls) && Array.isArray(data.tls.extraSANs)) data.tls.extraSANs.forEach((san, j) => check(`/tls/extraSANs/${j}`, san, addressSlip));
+  return out;
+}
+
 // ---- checks a schema cannot express ----------------------------------------------------------------
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -140,10 +196,51 @@ export function ipFamily(value: string): 0 | 4 | 6 {
   return isIP(value) as 0 | 4 | 6;
 }
 
-/** The canonical text of an IP address, so that fd00::0011 and fd00::11 compare equal. */
+/**
+ * The canonical text of an IP address, so that every spelling of one address is one string: IPv6 in
+ * RFC 5952 form (lower case, shortest, so fd00::0011 and FD00:0:0::11 are fd00::11), and an IPv4-mapped
+ * IPv6 address (::ffff:10.0.0.13, RFC 4291 2.5.5.2) as the IPv4 address it maps. Any other string is
+ * returned as is. (Zero-padded IPv4 is not an IP to node:net, and validation refuses it with a fix.)
+ */
 export function canonicalIp(value: string): string {
   if (ipFamily(value) !== 6) return value;
-  return new URL(`http://[${value}]/`).hostname.slice(1, -1);
+  const text = new URL(`http://[${value}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
+  if (!mapped) return text;
+  const [hi, lo] = [parseInt(mapped[1] ?? '0', 16), parseInt(mapped[2] ?? '0', 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/**
+ * The slip behind an address written as another tool or page writes it: a URL, brackets, a port, a
+ * trailing dot, zero-padded IPv4. Returns the message that names the slip and the fix, or null.
+ */
+export function addressSlip(value: string): string | null {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+    let host = '';
+    try {
+      host = new URL(value).hostname.replace(/^\[(.*)\]$/, '$1');
+    } catch {
+      host = value.replace(/^[^/]*:\/\//, '').split(/[/:]/)[0] ?? '';
+    }
+    return messages.addressIsUrl(value, host || 'the host alone');
+  }
+  const bracketed = /^\[([^\]]*)\](:\d+)?$/.exec(value);
+  if (bracketed) return messages.addressInBrackets(value, bracketed[1] ?? '');
+  const withPort = /^([^:]+):\d+$/.exec(value);
+  if (withPort && (ipFamily(withPort[1] ?? '') === 4 || isDnsName((withPort[1] ?? '').toLowerCase()))) return messages.addressWithPort(value, withPort[1] ?? '');
+  if (value.length > 1 && value.endsWith('.') && isDnsName(value.slice(0, -1).toLowerCase())) return messages.addressTrailingDot(value, value.slice(0, -1).toLowerCase());
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value) && ipFamily(value) === 0) {
+    const unpadded = value.split('.').map((n) => String(Number(n))).join('.');
+    if (ipFamily(unpadded) === 4) return messages.addressZeroPadded(value, unpadded);
+  }
+  return null;
+}
+
+/** Slips in the etcd version: a leading v, as release pages write it. */
+function versionSlip(value: string): string | null {
+  const v = /^[vV](3\.\d+\.\d+)$/.exec(value);
+  return v ? messages.versionWithV(value, v[1] ?? '') : null;
 }
 
 /** Trees the etcd unit's sandbox makes unusable, and which setting does it. */
@@ -177,6 +274,30 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   };
   const data = doc.data;
   if (!isObject(data)) return out;
+
+  // Extra certificate names (tls.extraSANs, nodes[].extraSANs): DNS names or IPs, each address once in
+  // whatever spelling. Wildcards only where the schema allows them (tls.extraSANs).
+  const checkSans = (pointer: string, sans: unknown): void => {
+    if (!Array.isArray(sans)) return;
+    const seen = new Map<string, number>();
+    sans.forEach((san, i) => {
+      if (typeof san !== 'string') return;
+      const at = `${pointer}/${i}`;
+      const name = san.startsWith('*.') ? san.slice(2) : san;
+      let key: string | null = null;
+      if (san.includes('%')) error(at, messages.zonedIp);
+      else if (ipFamily(san)) {
+        key = canonicalIp(san);
+        if (key === '0.0.0.0' || key === '::') error(at, messages.unspecifiedIp);
+      } else if (isDnsName(name.toLowerCase()) && name !== name.toLowerCase()) error(at, messages.upperCaseHost(san));
+      else if (!isDnsName(name)) error(at, messages.badSan(san));
+      else key = san;
+      if (key === null) return;
+      const first = seen.get(key);
+      if (first !== undefined) error(at, messages.duplicateSan(san, key, locate(doc, `${pointer}/${first}`).line));
+      else seen.set(key, i);
+    });
+  };
 
   // Members: names, hosts and IPs.
   const nodes = Array.isArray(data.nodes) ? data.nodes : [];
@@ -231,6 +352,8 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
         } else claim(`${base}/ip`, canonical);
       }
     }
+    // A member's other addresses may repeat across members (several members behind one NAT address).
+    checkSans(`${base}/extraSANs`, node.extraSANs);
   });
   const count = nodes.length;
   if (count === 1) warn('/nodes', messages.singleMember);
@@ -288,20 +411,17 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   const renew = typeof tls.renewBeforeDays === 'number' ? tls.renewBeforeDays : DEFAULTS.tls.renewBeforeDays;
   if (certDays > caDays) error(tls.certDays !== undefined ? '/tls/certDays' : '/tls/caDays', messages.certOutlivesCa(certDays, caDays));
   if (renew >= certDays) error(tls.renewBeforeDays !== undefined ? '/tls/renewBeforeDays' : '/tls/certDays', messages.renewAfterExpiry(renew, certDays));
-  if (Array.isArray(tls.extraSANs)) {
-    tls.extraSANs.forEach((san, i) => {
-      if (typeof san !== 'string') return;
-      const name = san.startsWith('*.') ? san.slice(2) : san;
-      if (san.includes('%')) error(`/tls/extraSANs/${i}`, messages.zonedIp);
-      else if (ipFamily(san)) return;
-      else if (isDnsName(name.toLowerCase()) && name !== name.toLowerCase()) error(`/tls/extraSANs/${i}`, messages.upperCaseHost(san));
-      else if (!isDnsName(name)) error(`/tls/extraSANs/${i}`, messages.badSan(san));
-    });
-  }
+  checkSans('/tls/extraSANs', tls.extraSANs);
 
-  // Versions.
-  if (isObject(data.etcd) && typeof data.etcd.version === 'string' && /^3\.4\.\d+$/.test(data.etcd.version)) {
-    warn('/etcd/version', messages.endOfLife34);
+  // Versions: only releases that exist; warnings for end-of-life lines and releases with known defects.
+  const version = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
+  const line = version ? releaseLine(version.minor) : undefined;
+  if (version && line) {
+    if (!releaseExists(version)) error('/etcd/version', messages.unknownRelease(`3.${version.minor}.${version.patch}`, newestOfLine(line)));
+    else {
+      if (line.endOfLife !== null) warn('/etcd/version', messages.endOfLifeLine(line.endOfLife, newestOfLine(RELEASE_LINES[RELEASE_LINES.length - 1] ?? line)));
+      for (const issue of issuesOf(version)) warn('/etcd/version', messages.knownIssue(`3.${version.minor}.${version.patch}`, issue.problem, issue.fixedIn, newestOfLine(line), issue.source));
+    }
   }
 
   // How user-data installs etcd.

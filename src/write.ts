@@ -12,6 +12,7 @@ import type { ClusterModel } from './model.js';
 import type { OutputFile } from './render.js';
 import type { SealInfo } from './seal.js';
 import type { FileTransaction } from './fsutil.js';
+import { clusterIdentity, type ClusterIdentity } from './identity.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -38,6 +39,11 @@ export interface Manifest {
   notice: string;
   etcdGenVersion: string;
   cluster: string;
+  /**
+   * What the deployed cluster is, beyond its members: the settings whose old and new forms cannot talk to
+   * each other during a rolling install (src/identity.ts). Missing in manifests of etcd-gen before it.
+   */
+  identity?: ClusterIdentity;
   /** The members this output was built for: what `etcd-gen plan` compares a changed cluster.yaml with. */
   members: ManifestMember[];
   files: ManifestEntry[];
@@ -100,6 +106,7 @@ export function buildManifest(files: readonly OutputFile[], model: ClusterModel,
     notice: model.notice,
     etcdGenVersion,
     cluster: model.name,
+    identity: clusterIdentity(model),
     members: model.members.map((m) => ({ name: m.name, host: m.host, peerUrl: m.peerUrl, clientUrl: m.clientUrl })),
     files: files.map((f) => ({
       path: f.path,

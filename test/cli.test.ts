@@ -231,6 +231,37 @@ describe('init, explain, schema, completion, --json, --quiet', () => {
     assert.doesNotMatch(json.stdout + json.stderr, /\u001b\[/, 'no colour off a terminal');
   });
 
+  it('every failure says what went wrong, with --quiet, and as JSON with --json: usage, I/O, input', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
+    writeFileSync(path.join(dir, 'a-file'), '');
+    const failures: { args: string[]; kind: string | null; says: RegExp }[] = [
+      { args: ['build', 'cluster.yaml', '-o', 'a-file/out'], kind: 'io', says: /cannot \w+ a-file\/out: ENOTDIR/ },
+      { args: ['build', 'cluster.yaml', '-o', 'out', '--secrets', 'a-file/secrets'], kind: 'io', says: /a-file\/secrets.*ENOTDIR/ },
+      { args: ['build', 'cluster.yaml', '-o', 'out', '--identity', 'no-such-identity'], kind: 'usage', says: /cannot read the age identity no-such-identity \(ENOENT\)/ },
+      { args: ['build'], kind: 'usage', says: /Not enough non-option arguments/ },
+      { args: ['no-such-command'], kind: 'usage', says: /Unknown argument: no-such-command/ },
+      { args: ['explain', 'tls.certdayz'], kind: 'usage', says: /no field "tls\.certdayz" in cluster\.yaml: did you mean tls\.certDays\?/ },
+      { args: ['build', 'no-such.yaml'], kind: null, says: /cannot read the file \(ENOENT\)/ },
+    ];
+    for (const f of failures) {
+      const quiet = runCli([...f.args, '--quiet'], { cwd: dir });
+      assert.equal(quiet.status, 2, `${f.args.join(' ')} --quiet: ${quiet.stderr}`);
+      assert.match(quiet.stderr, f.says, `${f.args.join(' ')} --quiet`);
+      const json = runCli([...f.args, '--json'], { cwd: dir });
+      assert.equal(json.status, 2, `${f.args.join(' ')} --json: ${json.stderr}`);
+      assert.equal(json.stderr, '', `${f.args.join(' ')} --json: nothing but JSON`);
+      const report = JSON.parse(json.stdout) as { ok: boolean; error?: { kind: string; message: string }; diagnostics: { message: string }[] };
+      assert.equal(report.ok, false);
+      if (f.kind === null) assert.match(report.diagnostics[0]?.message ?? '', f.says);
+      else {
+        assert.equal(report.error?.kind, f.kind, json.stdout);
+        assert.match(report.error?.message ?? '', f.says);
+      }
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['a-file', 'cluster.yaml'], 'nothing was written');
+  });
+
   it('completion prints a shell completion script', () => {
     const r = runCli(['completion']);
     assert.equal(r.status, 0);

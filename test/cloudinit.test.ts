@@ -13,6 +13,7 @@ import { yamlBlock } from '../src/cloudinit.js';
 import type { ClusterConfig } from '../src/config.js';
 import { buildModel, type ClusterModel } from '../src/model.js';
 import { buildInto, minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
+import { testEachRelease } from './harness/releases.js';
 
 /** A SHA-256 for configs that are only rendered, never downloaded. */
 const SOME_SHA256 = 'a'.repeat(64);
@@ -155,8 +156,8 @@ describe('the tarball install step, run for real in a mount namespace', () => {
   }
 
   /** The install step of user-data for a tarball at a file:// URL (validation wants https; curl reads both). */
-  function installStep(url: string, sha256: string): string {
-    const config: ClusterConfig = { name: 'test', etcd: { version: '3.5.13', install: { from: 'tarball', sha256, url } }, nodes: [{ name: 'etcd1', host: '10.0.0.11' }] };
+  function installStep(url: string, sha256: string, version = '3.5.13'): string {
+    const config: ClusterConfig = { name: 'test', etcd: { version, install: { from: 'tarball', sha256, url } }, nodes: [{ name: 'etcd1', host: '10.0.0.11' }] };
     return buildModel(config, 'cluster.yaml').cloudInit.steps.find((s) => s.name === 'etcd')?.script ?? assert.fail();
   }
 
@@ -204,6 +205,27 @@ describe('the tarball install step, run for real in a mount namespace', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /\/usr\/local\/bin\/etcd is not etcd 3\.5\.13, the version cluster\.yaml pins/);
   });
+});
+
+testEachRelease('the tarball install step installs a real release in etcd\'s tarball layout', 'every', { timeout: 60_000 }, async (t, release) => {
+  if (!release) return t.skip('needs the etcd matrix (npm run etcd:fetch)');
+  if (!needTools(t, ['unshare', 'mount', 'curl', 'sha256sum', 'tar'], { root: true })) return;
+  const dir = tempDir(t);
+  const top = `etcd-v${release.version}-linux-amd64`;
+  const tools = readdirSync(release.bin).sort();
+  mkdirSync(path.join(dir, 'src', top), { recursive: true });
+  for (const tool of tools) writeFileSync(path.join(dir, 'src', top, tool), readFileSync(path.join(release.bin, tool)), { mode: 0o755 });
+  const tarball = path.join(dir, `${top}.tar.gz`);
+  assert.equal(run('tar', ['-czf', tarball, '-C', path.join(dir, 'src'), top], { timeout: 300_000 }).status, 0);
+  const sha256 = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+  const config: ClusterConfig = { name: 'test', etcd: { version: release.version, install: { from: 'tarball', sha256, url: `file://${tarball}` } }, nodes: [{ name: 'etcd1', host: '10.0.0.11' }] };
+  const step = buildModel(config, 'cluster.yaml').cloudInit.steps.find((s) => s.name === 'etcd')?.script ?? assert.fail();
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /usr/local/bin && exec sh -eu -c "$2"', 'sh', bin, step], { timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(bin).sort(), tools, 'etcd, etcdctl and, from 3.5, etcdutl');
+  assert.match(run(path.join(bin, 'etcd'), ['--version']).stdout, new RegExp(`^etcd Version: ${release.version.replace(/\./g, '\\.')}$`, 'm'));
 });
 
 describe('sealed user-data', () => {

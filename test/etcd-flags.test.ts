@@ -31,7 +31,7 @@ function newestPatch(line: string): number {
   return Number(patch);
 }
 
-const lines = ['3.4', '3.5', '3.6'] as const;
+const lines = ['3.4', '3.5', '3.6', '3.7'] as const;
 /** Every patch release of every line the fixtures know. */
 const everyVersion = lines.flatMap((line) => Array.from({ length: newestPatch(line) + 1 }, (_, patch) => `${line}.${patch}`));
 
@@ -60,7 +60,7 @@ describe('etcd flags per version', () => {
     for (const line of lines) assert.ok(flagList(line).size > 50, `the ${line} flag list fixture is there`);
   });
 
-  it('emits, for every patch release of 3.4, 3.5 and 3.6, only flags that release accepts', () => {
+  it('emits, for every patch release of 3.4 to 3.7, only flags that release accepts', () => {
     for (const version of everyVersion) {
       const [, minor, patch] = version.split('.').map(Number);
       const flags = flagList(`3.${minor}`);
@@ -106,15 +106,15 @@ describe('etcd flags per version', () => {
   });
 
   it('turns the corruption checks on in the syntax of each release', () => {
-    const gates = new Set(fixture('3.6-feature-gates.txt'));
     for (const version of everyVersion) {
       const [, minor, patch] = version.split('.').map(Number);
       const flags = emitted(version);
-      if (minor === 6) {
+      if ((minor ?? 0) >= 6) {
+        const gates = new Set(fixture(`3.${minor}-feature-gates.txt`));
         const set = Object.fromEntries((flags.get('feature-gates') ?? '').split(',').map((kv) => kv.split('=')));
-        for (const gate of Object.keys(set)) assert.ok(gates.has(gate), `${version}: 3.6 has no feature gate ${gate}`);
+        for (const gate of Object.keys(set)) assert.ok(gates.has(gate), `${version}: 3.${minor} has no feature gate ${gate}`);
         assert.deepEqual(set, { InitialCorruptCheck: 'true', CompactHashCheck: 'true' }, version);
-        // 3.6 deprecates the experimental flags, and refuses one together with its gate.
+        // 3.6 deprecates the experimental flags, and refuses one together with its gate; 3.7 has none.
         assert.deepEqual([...flags.keys()].filter((f) => f.startsWith('experimental-')), [], version);
       } else {
         assert.equal(flags.get('experimental-initial-corrupt-check'), 'true', version);
@@ -150,7 +150,7 @@ function sourceEnv(file: string): Map<string, string> {
 }
 
 describe('the CIS Kubernetes Benchmark etcd checks (section 2) hold on the emitted etcd.conf', () => {
-  for (const version of ['3.4.0', '3.4.23', '3.4.25', '3.5.0', '3.5.5', '3.5.8', '3.5.33', '3.6.0', '3.6.14']) {
+  for (const version of ['3.4.0', '3.4.23', '3.4.25', '3.5.0', '3.5.5', '3.5.8', '3.5.35', '3.6.0', '3.6.16', '3.7.0', '3.7.3']) {
     it(`for etcd ${version}`, async (t) => {
       const dir = tempDir(t);
       writeFileSync(path.join(dir, 'cluster.yaml'), `name: cis\netcd: { version: "${version}" }\nnodes:\n  - { name: etcd1, host: 10.0.0.11 }\n  - { name: etcd2, host: 10.0.0.12 }\n  - { name: etcd3, host: 10.0.0.13 }\n`);

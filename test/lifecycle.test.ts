@@ -161,3 +161,53 @@ describe('plan', () => {
     assert.match(grow.stdout, /cluster test: 3 -> 5 members, 2 step\(s\)/);
   });
 });
+
+describe('what the deployed cluster is', () => {
+  it('refuses changes a rolling install cannot carry (peer CN, token, ports, a skipped minor release), pointing at the field, and reads manifests without an identity record', (t) => {
+    const p = project(t);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const manifestPath = path.join(p.out, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { identity?: { token: string; peerCommonName: string } };
+    assert.equal(manifest.identity?.peerCommonName, 'test-etcd-peer');
+    const token = manifest.identity?.token ?? '';
+    // A manifest of the build before this record: the CN comes from its cluster name, the token from etcd.conf.
+    delete manifest.identity;
+    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const before = readTree(p.out);
+    const edit = (text: string) => writeFileSync(path.join(p.dir, 'cluster.yaml'), text);
+
+    edit(minimalCluster.replace('name: test', 'name: test2'));
+    const renamed = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.equal(renamed.status, 2, renamed.stderr);
+    assert.match(renamed.stderr, /^cluster\.yaml:1:7: \$\.name: the peer certificates' CN would change from test-etcd-peer to test2-etcd-peer.*set tls\.peerCommonName: test-etcd-peer /m);
+    assert.match(renamed.stderr, new RegExp(`^cluster\\.yaml:1:7: \\$\\.name: the initial cluster token would change from ${token} .*set token: ${token}$`, 'm'));
+    assert.equal(p.cli('plan', 'cluster.yaml', '-o', 'out').status, 2, 'plan refuses it too');
+    assert.deepEqual(readTree(p.out), before, 'nothing was written');
+
+    edit(minimalCluster.replace('name: test', `name: test2\ntoken: ${token}`).replace(/\n?$/, '\ntls: { peerCommonName: test-etcd-peer }\n'));
+    const pinned = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.equal(pinned.status, 0, pinned.stderr);
+    assert.doesNotMatch(pinned.stderr, /reissued/, 'no certificate changes with the CN pinned');
+
+    edit(minimalCluster.replace('name: test', `name: test2\ntoken: ${token}\nports: { peer: 2390 }`).replace(/\n?$/, '\ntls: { peerCommonName: test-etcd-peer }\n'));
+    const port = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.equal(port.status, 2, port.stderr);
+    assert.match(port.stderr, /\$\.ports\.peer: the peer port would change from 2380 to 2390 .*Keep ports\.peer: 2380/);
+  });
+});
+
+describe('etcd releases', () => {
+  it('lists an upgrade of one minor release as a step, and refuses a skipped or reversed one', (t) => {
+    const p = project(t);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
+    const edit = (version: string) => writeFileSync(path.join(p.dir, 'cluster.yaml'), minimalCluster.replace('3.5.13', version));
+    edit('3.4.23');
+    const down = p.cli('plan', 'cluster.yaml', '-o', 'out');
+    assert.equal(down.status, 2, down.stderr);
+    assert.match(down.stderr, /\$\.etcd\.version: etcd 3\.5\.13 -> 3\.4\.23 is a downgrade/);
+    edit('3.6.1');
+    const up = p.cli('plan', 'cluster.yaml', '-o', 'out');
+    assert.equal(up.status, 1, up.stderr);
+    assert.match(up.stdout, /membership unchanged \(3 members\); then, one step at a time[^\n]*\n {2}- etcd 3\.5\.13 -> 3\.6\.1: one member at a time/);
+  });
+});

@@ -109,13 +109,18 @@ describe('model', () => {
     assert.equal(hostile.name, 'x\\u000atouch /tmp/p');
     assert.doesNotMatch(hostile.notice, /[\n\r\u0000]/);
     assert.equal(hostile.members[0]?.etcdctlFunction, 'etcdctl_a_u000db');
-    assert.equal(hostile.admin.pkiVar, '_etcd_gen_pki_x_u000atouch__tmp_p');
-    assert.equal(buildModel(base, 'cluster.yaml').admin.pkiVar, '_etcd_gen_pki_k8s1');
+    assert.equal(hostile.admin.aliasesPkiVar, '_etcd_gen_aliases_pki_x_u000atouch__tmp_p');
+    const { admin } = buildModel(base, 'cluster.yaml');
+    assert.deepEqual([admin.aliasesPkiVar, admin.aliasesRunner, admin.envPkiVar], ['_etcd_gen_aliases_pki_k8s1', '_etcd_gen_aliases_etcdctl_k8s1', '_etcd_gen_env_pki_k8s1']);
   });
 
-  it('writes IPv6 extra SANs canonically, so IPv4-mapped forms reach the certificate encoder as it reads them', () => {
-    const m = buildModel({ ...base, tls: { extraSANs: ['::ffff:10.0.0.1', '0:0:0:0:0:0:10.0.0.2', 'FD00:0::1', 'lb.lan', '10.0.0.3'] } }, 'c.yaml');
-    assert.deepEqual(m.tls.extraSANs, ['::ffff:a00:1', '::a00:2', 'fd00::1', 'lb.lan', '10.0.0.3']);
+  it('writes every address in one spelling: IPv6 canonical, IPv4-mapped IPv6 as its IPv4 address', () => {
+    const m = buildModel({ ...base, tls: { extraSANs: ['::ffff:10.0.0.1', '0:0:0:0:0:0:10.0.0.2', 'FD00:0::1', 'lb.lan', '10.0.0.3', '::FFFF:a00:3'] } }, 'c.yaml');
+    assert.deepEqual(m.tls.extraSANs, ['10.0.0.1', '::a00:2', 'fd00::1', 'lb.lan', '10.0.0.3']);
+    const mapped = buildModel({ ...base, nodes: [{ name: 'a', host: '::ffff:10.0.0.13', extraSANs: ['0:0:0:0:0:FFFF:0A00:0021', 'FD00::0011'] }] }, 'c.yaml');
+    const member = mapped.members[0];
+    assert.deepEqual([member?.host, member?.ip, member?.peerUrl, member?.clientUrl], ['10.0.0.13', '10.0.0.13', 'https://10.0.0.13:2380', 'https://10.0.0.13:2379']);
+    assert.deepEqual(member?.extraSANs, ['10.0.0.33', 'fd00::11']);
   });
 
   it('derives the same token for the same cluster name, and different ones for different names', () => {

@@ -274,3 +274,20 @@ describe('pki', () => {
     assert.deepEqual([...readTree(p.out).keys()], ['important.txt']);
   });
 });
+
+describe('a member\'s extraSANs', () => {
+  it('are named by its own server and peer certificates, in one spelling, and by no other member\'s', async (t) => {
+    const dir = tempDir(t);
+    const config = path.join(dir, 'cluster.yaml');
+    writeFileSync(config, minimalCluster.replace('host: 10.0.0.11 }', 'host: 10.0.0.11, extraSANs: [ "::ffff:192.0.2.11", etcd1-nat.lan, "FD00::0011" ] }'));
+    await build({ configFile: config, outDir: path.join(dir, 'out') });
+    const sans = (member: string, kind: string) =>
+      new X509Certificate(readFileSync(path.join(dir, 'out', 'nodes', member, 'root', 'etc', 'etcd', 'pki', `${kind}.crt`))).subjectAltName ?? '';
+    for (const kind of ['server', 'peer']) {
+      const own = sans('etcd1', kind);
+      for (const name of ['IP Address:192.0.2.11', 'DNS:etcd1-nat.lan', 'IP Address:FD00:0:0:0:0:0:0:11', 'IP Address:10.0.0.11']) assert.ok(own.includes(name), `${kind}: ${own}`);
+      assert.doesNotMatch(own, /FFFF/i, 'no IPv4-mapped form');
+      assert.doesNotMatch(sans('etcd2', kind), /192\.0\.2\.11|etcd1-nat/);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { build } from '../src/build.js';
 import { InputError, UsageError } from '../src/diagnostics.js';
 import { minimalCluster, needTools, readTree, run, runCli, tempDir } from './helpers.js';
 import { startLoopbackCluster } from './harness/cluster.js';
+import { testEachRelease } from './harness/releases.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 
@@ -100,8 +101,8 @@ describe('revocation', () => {
 });
 
 describe('revocation, live', () => {
-  it('a real cluster refuses a revoked client certificate and a revoked peer certificate', async (t) => {
-    const cluster = await startLoopbackCluster(t, { name: 'crl' });
+  testEachRelease('a real cluster refuses a revoked client certificate and a revoked peer certificate', 'newest', { timeout: 900_000 }, async (t, release) => {
+    const cluster = await startLoopbackCluster(t, { name: 'crl', release });
     if (!cluster) return;
     if (!needTools(t, ['curl'])) return;
     const { dir, out } = cluster;

@@ -14,6 +14,7 @@ import type { CertSpec } from '../src/pki/profiles.js';
 import { RUNBOOKS } from '../src/render.js';
 import { needTools, run, runCli } from './helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from './harness/cluster.js';
+import { testEachRelease } from './harness/releases.js';
 
 const RUNNABLE = RUNBOOKS.filter((r) => r !== 'lib.sh');
 
@@ -45,7 +46,7 @@ async function localValue(cluster: LoopbackCluster, fn: string, key: string, exp
 async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`]);
+  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
   const done = new Promise((resolve) => writer.on('close', resolve));
@@ -163,8 +164,8 @@ done`;
   assert.deepEqual(ls(false), ['.', './etcd', './etcd.removed-STAMP', './etcd.removed-STAMP/member', './etcd.removed-STAMP/member/wal', './etcd.removed-STAMP/member/wal/0.wal', 'same disk as the data dir: yes']);
 });
 
-test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, async (t) => {
-  const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'] });
+testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { timeout: 2_400_000 }, async (t, release) => {
+  const cluster = await startLoopbackCluster(t, { name: 'rb', spares: ['m4'], release });
   if (!cluster) return;
   if (!needTools(t, ['openssl', 'tar', 'sha256sum'])) return;
   const { runbook, logs } = cluster;
@@ -203,6 +204,49 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.equal(again.status, 2);
     assert.match(again.stderr, /exists/);
     await put(cluster, '/rb/after-snapshot', 'lost-on-restore');
+  });
+
+  await t.test('in a shell that sourced admin/etcdctl.env, the runbooks and the aliases still work, in either order with aliases.sh', async () => {
+    const admin = path.join(cluster.out, 'admin');
+    // The environment of an operator's shell after `. admin/etcdctl.env`, as the README says to.
+    const sourced = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && env -0`]);
+    assert.equal(sourced.status, 0, sourced.stderr);
+    const env = Object.fromEntries(sourced.stdout.split('\0').filter((l) => l.startsWith('ETCDCTL_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.deepEqual(Object.keys(env).sort(), ['ETCDCTL_API', 'ETCDCTL_CACERT', 'ETCDCTL_CERT', 'ETCDCTL_ENDPOINTS', 'ETCDCTL_KEY']);
+    // etcdctl itself refuses a setting given both ways: the runbooks must not give it that choice.
+    const both = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && etcdctl --endpoints="$ETCDCTL_ENDPOINTS" endpoint health`]);
+    assert.notEqual(both.status, 0, 'etcdctl accepts a setting given both as a variable and a flag: nothing to guard against');
+
+    const health = runbook('health.sh', [], { env });
+    assert.equal(health.status, 0, health.stdout + health.stderr);
+    assert.equal(health.stdout.split('\n').filter((l) => /^m\d\s+\S+\s+true\s/.test(l)).length, 3, health.stdout);
+    const file = path.join(cluster.dir, 'sourced-env.db');
+    const saved = runbook('snapshot.sh', [file], { env });
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.ok(statSync(file).size > 0);
+
+    for (const order of [['etcdctl.env', 'aliases.sh'], ['aliases.sh', 'etcdctl.env']]) {
+      const script = `set -euo pipefail; . ${admin}/${order[0]}; . ${admin}/${order[1]}; etcdctl_cluster put /rb/sourced ${order[0]}; etcdctl_m2 get /rb/sourced --print-value-only; printf '%s\\n' "$ETCDCTL_ENDPOINTS"`;
+      const r = cluster.ns('bash', ['-c', script], { cwd: '/' });
+      assert.equal(r.status, 0, `${order.join(' then ')}: ${r.stderr}`);
+      // The alias ran, and the shell keeps what etcdctl.env set: the aliases change nothing in it.
+      assert.deepEqual(r.stdout.trim().split('\n').slice(-2), [order[0], env.ETCDCTL_ENDPOINTS], order.join(' then '));
+    }
+  });
+
+  await t.test('when etcdctl fails, health.sh and snapshot.sh say what etcdctl said', () => {
+    // The real etcdctl, refusing a setting it is given both as a variable and as a flag: the runbooks
+    // pass --dial-timeout, and this etcdctl's environment holds ETCDCTL_DIAL_TIMEOUT as well.
+    const env = { ETCDCTL_BIN: path.join(cluster.dir, 'etcdctl-with-dial-timeout') };
+    writeFileSync(env.ETCDCTL_BIN, '#!/bin/sh\nETCDCTL_DIAL_TIMEOUT=1s exec etcdctl "$@"\n', { mode: 0o755 });
+    const said = /etcdctl said: .*conflicting environment variable.*ETCDCTL_DIAL_TIMEOUT/;
+    const health = runbook('health.sh', [], { env });
+    assert.equal(health.status, 1, health.stderr);
+    for (const m of cluster.members) assert.match(health.stderr, new RegExp(`^health\\.sh: ${m}: ${said.source}`, 'm'));
+    assert.match(health.stderr, new RegExp(`^health\\.sh: alarm list: ${said.source}`, 'm'));
+    const snap = runbook('snapshot.sh', [path.join(cluster.dir, 'never.db')], { env });
+    assert.equal(snap.status, 1, snap.stderr);
+    assert.match(snap.stderr, new RegExp(`m3 is not healthy; ${said.source}`));
   });
 
   await t.test('defrag.sh asks first; then compacts old revisions, keeps the data, and leaves the cluster healthy', async () => {
@@ -374,7 +418,7 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
       const r = runbook('rotate-certs.sh', ['--yes']);
       assert.equal(r.status, 0, `${step}: ${r.stderr}\n${logs()}`);
       // Trust and finish change the CA bundle, so each member restarts; sign changes only leaves.
-      const restarts = (r.stderr.match(/the CA bundle changed, restarting etcd/g) ?? []).length;
+      const restarts = (r.stderr.match(/restarting etcd: the CA bundle changed/g) ?? []).length;
       assert.equal(restarts, step === 'sign' ? 0 : 3, `${step}: ${r.stderr}`);
       await put(cluster, `/rb/ca-${step}`, step);
       assert.equal(runbook('health.sh').status, 0, step);
@@ -434,8 +478,30 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.match(unconfirmed.stderr, /kube-apiserver/);
     assert.equal(runbook('health.sh').status, 0, 'nothing was stopped');
 
+    // Kubernetes' watches and caches must never see the revision go back: from 3.5.10 restore.sh bumps
+    // it past anything written since the snapshot and marks the old revisions compacted.
+    const [minor, patch] = cluster.version.split('.').slice(1).map(Number);
+    const bumps = (minor ?? 0) >= 6 || (minor === 5 && (patch ?? 0) >= 10);
+    const status = JSON.parse(cluster.etcdctl('etcdctl_m1', 'endpoint status -w json').stdout) as { Status: { header: { revision: number } } }[];
+    const revisionBefore = status[0]?.Status.header.revision ?? 0;
+    assert.ok(revisionBefore > 1, 'the revision before the restore');
+
     const r = runbook('restore.sh', [snapshot, '--yes']);
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    if (bumps) {
+      const old = cluster.etcdctl('etcdctl_cluster', `get /rb/before-snapshot --rev=${revisionBefore}`);
+      assert.notEqual(old.status, 0, 'a read at a revision from before the restore is refused');
+      assert.match(old.stderr, /required revision has been compacted/, old.stderr);
+      const after = JSON.parse(cluster.etcdctl('etcdctl_m1', 'endpoint status -w json').stdout) as { Status: { header: { revision: number } } }[];
+      // etcdutl adds the bump (1,000,000,000) to the snapshot's revision: past every revision served before.
+      assert.ok((after[0]?.Status.header.revision ?? 0) > revisionBefore && (after[0]?.Status.header.revision ?? 0) >= 1_000_000_000, `the revision moved forward by the bump: ${revisionBefore} -> ${after[0]?.Status.header.revision}`);
+      // A client resuming its watch from a revision it saw before the restore (as kube-apiserver's
+      // watch cache does) is told that revision is compacted, so it lists again instead of being served
+      // a history that went back in time.
+      // etcdctl_cluster is a shell function: the timeout wraps the shell that defines it.
+      const resumed = cluster.ns('timeout', ['20', 'bash', '-c', `. ${path.join(cluster.out, 'admin', 'aliases.sh')}; etcdctl_cluster watch --prefix /rb/ --rev=${revisionBefore}`], { timeout: 30_000 });
+      assert.match(resumed.stdout + resumed.stderr, /required revision has been compacted/, `the resumed watch was cancelled as compacted:\n${resumed.stdout}${resumed.stderr}`);
+    }
     assert.equal(cluster.etcdctl('etcdctl_cluster', 'get /rb/before-snapshot --print-value-only').stdout.trim(), 'kept');
     for (const key of ['/rb/after-snapshot', '/rb/before-kill', '/rb/after-replace', '/rb/w/1']) {
       const g = cluster.etcdctl('etcdctl_cluster', `get ${key} --print-value-only`);
@@ -477,7 +543,7 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
 
     const rolling = runbook('rotate-certs.sh', ['--yes']);
     assert.equal(rolling.status, 3, rolling.stderr);
-    assert.match(rolling.stderr, /does not answer: .*--all-at-once/);
+    assert.match(rolling.stderr, /m1 m2 m3 do not answer: only 0 of 3 members do, fewer than a quorum; .*--all-at-once/);
     const started = Date.now();
     const r = runbook('rotate-certs.sh', ['--all-at-once', '--yes']);
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
@@ -493,3 +559,4 @@ test('runbooks against a live 3-member etcd cluster', { timeout: 900_000 }, asyn
     assert.match(up.stderr, /the cluster is up/);
   });
 });
+

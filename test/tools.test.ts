@@ -67,7 +67,7 @@ describe('openssl accepts every certificate', () => {
         }
         assert.equal(openssl(['x509', '-in', path.join(pki(member), 'server.crt'), '-noout', '-subject']).trim(), `subject=CN = ${member}`);
       }
-      for (const client of [path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'kubernetes', 'pki', 'apiserver-etcd-client.crt')]) {
+      for (const client of [path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'kubernetes', 'root', 'etc', 'kubernetes', 'pki', 'apiserver-etcd-client.crt')]) {
         assert.match(openssl(['verify', '-CAfile', ca, '-purpose', 'sslclient', client]), /: OK/);
         assert.equal(ext(client, 'extendedKeyUsage'), 'TLS Web Client Authentication');
         const asServer = run('openssl', ['verify', '-CAfile', ca, '-purpose', 'sslserver', client]);

@@ -17,7 +17,7 @@ const badInputs: { name: string; source: string; at: string; says: RegExp }[] = 
   { name: 'missing name', source: minimalCluster.replace('name: test\n', ''), at: '1:1', says: /\$: missing required field "name"/ },
   { name: 'name not a DNS label', source: minimalCluster.replace('name: test', 'name: Test_1'), at: '1:7', says: /\$\.name: invalid value: use a DNS label/ },
   { name: 'unknown field with a suggestion', source: `${minimalCluster}prots: { client: 1 }\n`, at: '7:1', says: /\$\.prots: unknown field "prots": did you mean "ports"\?/ },
-  { name: 'unknown nested field', source: minimalCluster.replace('host: 10.0.0.12 }', 'host: 10.0.0.12, port: 1 }'), at: '5:37', says: /\$\.nodes\[1\]\.port: unknown field "port": remove it \(known fields: name, host, ip\)/ },
+  { name: 'unknown nested field', source: minimalCluster.replace('host: 10.0.0.12 }', 'host: 10.0.0.12, port: 1 }'), at: '5:37', says: /\$\.nodes\[1\]\.port: unknown field "port": remove it \(known fields: name, host, ip, extraSANs\)/ },
   { name: 'version as a number', source: minimalCluster.replace('"3.5.13"', '3.5'), at: '2:18', says: /must be a string, not a number: quote the value/ },
   { name: 'unsupported version', source: minimalCluster.replace('"3.5.13"', '"3.3.27"'), at: '2:18', says: /\$\.etcd\.version: invalid value: use a supported release/ },
   { name: 'no nodes', source: 'name: test\netcd: { version: "3.5.13" }\nnodes: []\n', at: '3:8', says: /\$\.nodes: needs at least 1 entry/ },
@@ -25,6 +25,23 @@ const badInputs: { name: string; source: string; at: string; says: RegExp }[] = 
   { name: 'duplicate host', source: minimalCluster.replace('10.0.0.12', '10.0.0.11'), at: '5:26', says: /address "10.0.0.11" is already used on line 4/ },
   { name: 'host and another node\'s ip collide', source: minimalCluster.replace('host: 10.0.0.13 }', 'host: c.lan, ip: 10.0.0.12 }'), at: '6:37', says: /address "10.0.0.12" is already used on line 5/ },
   { name: 'same IPv6 written two ways', source: minimalCluster.replace('10.0.0.11', 'fd00::11').replace('10.0.0.12', 'fd00:0:0::0011'), at: '5:26', says: /address "fd00::11" is already used/ },
+  { name: 'an IPv4 address and its IPv4-mapped IPv6 form', source: minimalCluster.replace('host: 10.0.0.12', 'host: "::ffff:10.0.0.11"'), at: '5:26', says: /address "10.0.0.11" is already used on line 4/ },
+  { name: 'an IPv4-mapped host and an ip that is its IPv4 address, on two members', source: minimalCluster.replace('host: 10.0.0.13 }', 'host: c.lan, ip: "0:0:0:0:0:FFFF:0A00:000B" }'), at: '6:37', says: /address "10.0.0.11" is already used on line 4/ },
+  { name: 'IPv6 in upper case and in lower case', source: minimalCluster.replace('10.0.0.11', 'fd00::a').replace('10.0.0.12', 'FD00::A'), at: '5:26', says: /address "fd00::a" is already used/ },
+  { name: 'zero-padded IPv4', source: minimalCluster.replace('10.0.0.11', '010.000.000.011'), at: '4:26', says: /"010\.000\.000\.011" has zero-padded numbers, which some tools read as octal \(010 is 8\): write 10\.0\.0\.11/ },
+  { name: 'one extra SAN in two spellings', source: `${minimalCluster}tls: { extraSANs: [ 10.0.0.5, "::ffff:10.0.0.5" ] }\n`, at: '7:31', says: /"::ffff:10\.0\.0\.5" is the address 10\.0\.0\.5, listed already on line 7: remove one/ },
+  { name: 'a member\'s extra SAN in two spellings', source: minimalCluster.replace('host: 10.0.0.11 }', 'host: 10.0.0.11, extraSANs: [ "fd00::0011", "FD00::11" ] }'), at: '4:64', says: /"FD00::11" is the address fd00::11, listed already on line 4/ },
+  { name: 'host as a URL', source: minimalCluster.replace('10.0.0.11', '"https://etcd1.lan:2380"'), at: '4:26', says: /is a URL: drop the scheme and port and write the host alone, etcd1\.lan/ },
+  { name: 'IPv6 host as a URL', source: minimalCluster.replace('10.0.0.11', '"https://[fd00::11]:2380/"'), at: '4:26', says: /is a URL: drop the scheme and port and write the host alone, fd00::11;/ },
+  { name: 'host in brackets', source: minimalCluster.replace('10.0.0.11', '"[fd00::11]"'), at: '4:26', says: /"\[fd00::11\]" has brackets: drop them and write fd00::11/ },
+  { name: 'host in brackets with a port', source: minimalCluster.replace('10.0.0.11', '"[fd00::11]:2379"'), at: '4:26', says: /has brackets: drop them and the port and write fd00::11/ },
+  { name: 'host with a port', source: minimalCluster.replace('10.0.0.11', 'etcd1.lan:2380'), at: '4:26', says: /"etcd1\.lan:2380" has a port: drop it and write etcd1\.lan/ },
+  { name: 'host with a trailing dot', source: minimalCluster.replace('10.0.0.11', 'etcd1.lab.example.'), at: '4:26', says: /ends in a dot .*: drop the dot and write etcd1\.lab\.example/ },
+  { name: 'extra SAN as a URL', source: `${minimalCluster}tls: { extraSANs: [ "https://lb.lan:2379" ] }\n`, at: '7:21', says: /is a URL: drop the scheme and port and write the host alone, lb\.lan/ },
+  { name: 'member extra SAN with a trailing dot', source: minimalCluster.replace('host: 10.0.0.11 }', 'host: 10.0.0.11, extraSANs: [ nat.lan. ] }'), at: '4:50', says: /drop the dot and write nat\.lan/ },
+  { name: 'version written as release pages write it', source: minimalCluster.replace('"3.5.13"', '"v3.5.13"'), at: '2:18', says: /"v3\.5\.13" starts with "v", as release pages write it: drop the v and write "3\.5\.13"/ },
+  { name: 'a key outdented out of its parent', source: minimalCluster.replace('etcd: { version: "3.5.13" }', 'etcd:\nversion: "3.5.13"'), at: '2:1', says: /\$\.etcd: must be a mapping, not null: indent its fields under it/ },
+  { name: 'an empty value at the end of the file has a real column', source: `${minimalCluster}tls:\n`, at: '7:1', says: /\$\.tls: must be a mapping, not null/ },
   { name: 'host not a name or IP', source: minimalCluster.replace('10.0.0.11', '10.0.0.300'), at: '4:26', says: /neither a DNS name nor an IP address/ },
   { name: 'host with upper case', source: minimalCluster.replace('10.0.0.11', 'Etcd1.LAN'), at: '4:26', says: /write it in lower case \(etcd1\.lan\)/ },
   { name: 'host with shell metacharacters', source: minimalCluster.replace('10.0.0.11', '"a;rm -rf /"'), at: '4:26', says: /\$\.nodes\[0\]\.host: invalid value/ },
@@ -69,6 +86,31 @@ describe('validate', () => {
     });
   }
 
+  it('names the field an outdented key belongs to, and where its parent is', () => {
+    const outdented = (source: string) => check(source).diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    assert.deepEqual(outdented(minimalCluster.replace('etcd: { version: "3.5.13" }', 'etcd:\nversion: "3.5.13"')), [
+      'cluster.yaml:2:1: $.etcd: must be a mapping, not null: indent its fields under it (two spaces more than the key), or remove the key',
+      'cluster.yaml:3:1: $.version: unknown field "version" here: did you mean etcd.version? check its indentation: a key indented less than its parent\'s fields lands one level up',
+    ]);
+    // One level down too, and a field of a list's items.
+    const nested = outdented(`${minimalCluster.replace('etcd: { version: "3.5.13" }', 'etcd:\n  version: "3.5.13"\n  install:\n  from: none')}ip: 10.0.0.9\n`);
+    assert.ok(nested.some((l) => l.startsWith('cluster.yaml:5:3: $.etcd.from: unknown field "from" here: did you mean etcd.install.from?')), nested.join('\n'));
+    assert.ok(nested.some((l) => l.startsWith('cluster.yaml:10:1: $.ip: unknown field "ip" here: did you mean nodes[].ip?')), nested.join('\n'));
+    // A key close to a field of its own level is a typo, not an outdent.
+    assert.match(outdented(`${minimalCluster}tsl: {}\n`).join('\n'), /unknown field "tsl": did you mean "tls"\?/);
+  });
+
+  it('points every diagnostic at a real line and column of the file', () => {
+    for (const source of [`${minimalCluster}tls:\n`, `${minimalCluster}tls:`, 'name: test\netcd:\nnodes:\n  -\n  -\n', 'name:\n']) {
+      const lines = source.split('\n');
+      for (const d of check(source).diagnostics) {
+        const { line, column } = d.position;
+        assert.ok(Number.isInteger(line) && line >= 1 && line <= lines.length, `${JSON.stringify(source)}: line ${line}`);
+        assert.ok(Number.isInteger(column) && column >= 1 && column <= (lines[line - 1]?.length ?? 0) + 1, `${JSON.stringify(source)}: ${line}:${column}`);
+      }
+    }
+  });
+
   it('reports every problem at once, in source order', () => {
     const source = minimalCluster.replace('name: etcd2', 'name: etcd1').replace('name: test', 'name: BAD') + 'ports: { client: 0 }\n';
     const errors = check(source).diagnostics.filter((d) => d.severity === 'error');
@@ -97,11 +139,13 @@ describe('validate', () => {
 
   it('keeps the schema defaults equal to the defaults the model applies', () => {
     const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schema', 'cluster.schema.json'), 'utf8')) as {
-      properties: Record<string, { properties: Record<string, { default?: unknown }> }>;
+      properties: Record<string, { properties?: Record<string, { default?: unknown }>; items?: { properties: Record<string, { default?: unknown }> } }>;
     };
     for (const [section, values] of Object.entries(DEFAULTS)) {
+      // A list's defaults are those of each of its items (nodes[]).
+      const fields = schema.properties[section]?.properties ?? schema.properties[section]?.items?.properties;
       for (const [key, value] of Object.entries(values)) {
-        assert.deepEqual(schema.properties[section]?.properties[key]?.default, value, `${section}.${key}`);
+        assert.deepEqual(fields?.[key]?.default, value, `${section}.${key}`);
       }
     }
   });

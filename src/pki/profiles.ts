@@ -32,7 +32,10 @@ export const APISERVER_ID = 'clients/apiserver-etcd-client';
 export const serverId = (member: string): string => `nodes/${member}/server`;
 export const peerId = (member: string): string => `nodes/${member}/peer`;
 
-/** The common name every peer certificate shares, so peers can be restricted to it. */
+/**
+ * The default common name every peer certificate shares, so peers can be restricted to it
+ * (--peer-cert-allowed-cn); `tls.peerCommonName` pins another. The model's `security.peerCommonName` is the one in use.
+ */
 export const peerCommonName = (cluster: string): string => `${cluster}-etcd-peer`;
 
 function sortedUnique(values: Iterable<string>): string[] {
@@ -64,7 +67,9 @@ export function certSpecs(model: ClusterModel): CertSpec[] {
     },
   ];
   for (const m of model.members) {
-    const own = [m.host, ...(m.ip !== null ? [m.ip] : [])];
+    // Its own addresses, and the others it sends from: etcd checks a peer's certificate against the
+    // address the connection comes from.
+    const own = [m.host, ...(m.ip !== null ? [m.ip] : []), ...m.extraSANs];
     specs.push({
       id: serverId(m.name),
       isCa: false,
@@ -78,7 +83,7 @@ export function certSpecs(model: ClusterModel): CertSpec[] {
     specs.push({
       id: peerId(m.name),
       isCa: false,
-      commonName: peerCommonName(model.name),
+      commonName: model.security.peerCommonName,
       ...splitNames(own),
       usages: ['serverAuth', 'clientAuth'],
       days: leafDays,

@@ -16,7 +16,8 @@ export function secretFile(dir: string, id: string, ext: 'crt' | 'key' | 'key.ag
   return path.join(dir, ...id.split('/')) + `.${ext}`;
 }
 
-async function readIfPresent(file: string): Promise<string | null> {
+/** A file's text, or null when it does not exist; any other read error is thrown. */
+export async function readIfPresent(file: string): Promise<string | null> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {

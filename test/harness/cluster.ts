@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { checkoutModes, etcUsersWith, runInstallCommands } from './deploy.js';
+import type { TestRelease } from './releases.js';
 
 /** The stand-ins for ssh and systemctl, in the source tree (tests run from dist/). */
 const harnessSources = path.join(repoRoot, 'test', 'harness');
@@ -33,6 +34,8 @@ export interface LoopbackCluster {
   out: string;
   /** etcd's version, as `etcd --version` says it. */
   version: string;
+  /** The environment (PATH with the release's binaries first) for processes a test spawns itself. */
+  env: NodeJS.ProcessEnv;
   members: string[];
   /** The private network namespace the cluster lives in. */
   netns: string;
@@ -65,6 +68,9 @@ export interface LoopbackCluster {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Clusters this process has started: each gets users and routing tables of its own. */
+let clustersStarted = 0;
+
 function unitValues(text: string, key: string): string[] {
   const values = text.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
   assert.ok(values.length > 0, `the unit has ${key}=`);
@@ -91,16 +97,29 @@ export async function startLoopbackCluster(
     execPrefix?: (member: string) => string;
     /** Hosts ready for members that cluster.yaml does not have yet (addresses after the members'). */
     spares?: string[];
+    /** The etcd release to run (test/harness/releases.ts); null or absent: the etcd on PATH. */
+    release?: TestRelease | null;
+    /** The address a member's connections leave from, when not its own (a second interface, NAT). */
+    sourceAddress?: (member: string) => string | undefined;
+    /** More fields of a member's entry in nodes, e.g. `extraSANs: [127.0.0.33]`. */
+    nodeFields?: (member: string) => string | undefined;
+    /** Return without waiting for the cluster to become healthy (a test of a cluster that must not). */
+    unhealthy?: boolean;
   } = {},
 ): Promise<LoopbackCluster | null> {
-  if (!needTools(t, ['etcd', 'etcdctl', 'ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'], { root: true })) return null;
+  const needed = ['ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'];
+  if (!needTools(t, options.release ? needed : ['etcd', 'etcdctl', ...needed], { root: true })) return null;
   const members = options.members ?? ['m1', 'm2', 'm3'];
   const hosts = [...members, ...(options.spares ?? [])];
-  const version = /etcd Version: (\d+\.\d+\.\d+)/.exec(run('etcd', ['--version']).stdout)?.[1];
+  // Every command of this cluster (members, runbooks, aliases) finds the release's etcdctl first, as on
+  // a member and an operator's machine; clusters of several releases can run side by side.
+  const env = { PATH: options.release ? `${options.release.bin}:${process.env.PATH ?? ''}` : (process.env.PATH ?? '') };
+  const etcdPath = run('sh', ['-c', 'command -v etcd'], { env }).stdout.trim();
+  const version = /etcd Version: (\d+\.\d+\.\d+)/.exec(run(etcdPath, ['--version']).stdout)?.[1];
   assert.ok(version, 'etcd --version names its version');
-  const etcdBin = path.dirname(run('sh', ['-c', 'command -v etcd']).stdout.trim());
-  // Users and routing tables of their own per test process, so parallel runs never meet.
-  const base = 40000 + (process.pid % 1000) * 16;
+  const etcdBin = path.dirname(etcdPath);
+  // Users and routing tables of their own per cluster, so parallel runs and clusters never meet.
+  const base = 40000 + ((process.pid % 500) * 4 + (clustersStarted++ % 4)) * 16;
   const uidOf = (i: number) => base + i;
 
   const dir = tempDir(t, 'etcd-gen-cluster-');
@@ -108,7 +127,7 @@ export async function startLoopbackCluster(
   const configFile = path.join(dir, 'cluster.yaml');
   writeFileSync(
     configFile,
-    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
+    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}" }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
   );
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, built.stderr);
@@ -116,7 +135,7 @@ export async function startLoopbackCluster(
 
   const netns = `etcd-gen-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   assert.equal(run('ip', ['netns', 'add', netns]).status, 0, 'ip netns add');
-  const ns: LoopbackCluster['ns'] = (cmd, args, o = {}) => run('ip', ['netns', 'exec', netns, cmd, ...args], o);
+  const ns: LoopbackCluster['ns'] = (cmd, args, o = {}) => run('ip', ['netns', 'exec', netns, cmd, ...args], { ...o, env: { ...env, ...o.env } });
   t.after(async () => {
     for (let i = 0; i < hosts.length; i++) run('pkill', ['-KILL', '-u', String(uidOf(i))]);
     await sleep(200);
@@ -126,7 +145,7 @@ export async function startLoopbackCluster(
     'ip link set lo up',
     'ip rule add pref 100 lookup local',
     'ip rule del pref 0 lookup local',
-    ...hosts.map((_, i) => `ip route add local 127.0.0.0/8 dev lo src 127.0.0.${i + 1} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
+    ...hosts.map((h, i) => `ip route add local 127.0.0.0/8 dev lo src ${options.sourceAddress?.(h) ?? `127.0.0.${i + 1}`} table ${base + i} && ip rule add pref 10 uidrange ${uidOf(i)}-${uidOf(i)} lookup ${base + i}`),
   ];
   const routed = ns('sh', ['-ec', setup.join('\n')]);
   assert.equal(routed.status, 0, routed.stderr);
@@ -203,8 +222,9 @@ export async function startLoopbackCluster(
   const kill: LoopbackCluster['kill'] = (member) => signal(member, 'KILL');
   const stop: LoopbackCluster['stop'] = (member) => signal(member, 'TERM');
 
-  // Runbooks get an etcdctl whose `endpoint health` fails while an alarm is raised, as from 3.5 on.
-  const runbookEnv = { ETCD_GEN_REMOTE: memberShell, ETCD_GEN_WAIT: '60', ETCDCTL_BIN: path.join(harnessSources, 'etcdctl-alarm-health.sh') };
+  // On 3.4, runbooks get an etcdctl whose `endpoint health` fails while an alarm is raised, as it does
+  // from 3.5 on; the releases after 3.4 run their own etcdctl as it is.
+  const runbookEnv = { ETCD_GEN_REMOTE: memberShell, ETCD_GEN_WAIT: '60', ...(version.startsWith('3.4.') ? { ETCDCTL_BIN: path.join(harnessSources, 'etcdctl-alarm-health.sh') } : {}) };
   const runbook: LoopbackCluster['runbook'] = (name, args = [], o = {}) =>
     ns('bash', [path.join(out, 'runbooks', name), ...args], { cwd: dir, timeout: o.timeout ?? 180_000, env: { ...runbookEnv, ...o.env } });
 
@@ -226,7 +246,7 @@ export async function startLoopbackCluster(
 
   for (const m of members) start(m);
   const uid = (member: string): number => uidOf(index(member));
-  const cluster: LoopbackCluster = { dir, out, version, members, netns, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
-  assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
+  const cluster: LoopbackCluster = { dir, out, version, env: { ...process.env, ...env }, members, netns, configFile, ns, etcdctl, deploy, start, runbook, host, kill, stop, uid, dataDir, waitHealthy, logs };
+  if (!options.unhealthy) assert.ok(await waitHealthy(), `the cluster became healthy\n${logs()}`);
   return cluster;
 }

@@ -5,6 +5,7 @@
 # $ETCD_GEN_TEST_LOG. $ETCD_GEN_TEST_EXEC_PREFIX goes before ExecStart (a tracer).
 set -euo pipefail
 unit_file=/etc/systemd/system/etcd.service
+log=${ETCD_GEN_TEST_LOG:?}
 words=() now=false
 for a in "$@"; do
   case $a in
@@ -28,6 +29,10 @@ start() {
   exec_start=$(sed -n 's/^ExecStart=//p' "$unit_file")
   env_files=$(sed -n 's/^EnvironmentFile=//p' "$unit_file")
   (
+    # systemd hands a unit none of the caller's variables: none of the harness's or the test runner's
+    # ETCD_* variables may reach etcd either (it warns about every one it does not know).
+    prefix=${ETCD_GEN_TEST_EXEC_PREFIX:-}
+    while read -r name; do unset "$name"; done < <(compgen -e | grep '^ETCD')
     set -a
     while read -r file; do
       case $file in -*) file=${file#-}; [ -f "$file" ] || continue ;; esac
@@ -36,8 +41,8 @@ start() {
     done <<<"$env_files"
     set +a
     # shellcheck disable=SC2086
-    exec setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- ${ETCD_GEN_TEST_EXEC_PREFIX:-} $exec_start
-  ) >>"$ETCD_GEN_TEST_LOG" 2>&1 </dev/null &
+    exec setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- $prefix $exec_start
+  ) >>"$log" 2>&1 </dev/null &
 }
 case $verb in
   daemon-reload | enable) ;;
@@ -46,5 +51,6 @@ case $verb in
   restart) stop; start ;;
   disable) if $now; then stop; fi ;;
   is-active) running ;;
+  show) pgrep -u "$uid" -x etcd | head -n 1 || echo 0 ;;
   *) echo "systemctl (test stand-in): $verb is not supported" >&2; exit 1 ;;
 esac

@@ -5,44 +5,38 @@
 #   etcdctl_cluster endpoint health -w table
 # They are shell functions rather than aliases, so they work in scripts too. They use the admin
 # certificate in pki/ beside this file. Set ETCDCTL_BIN to use an etcdctl that is not on PATH.
+# They give etcdctl every setting as a flag and no ETCDCTL_* variable of your shell (such as those
+# etcdctl.env exports): etcdctl refuses a setting given both ways.
 if [ -z "${BASH_SOURCE[0]:-}" ]; then
   echo "aliases.sh: source this file from bash: . /path/to/admin/aliases.sh" >&2
   return 1
 fi
-_etcd_gen_pki_prod_v6="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/pki"
+_etcd_gen_aliases_pki_prod_v6="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/pki"
+
+# etcdctl with the admin certificate against ENDPOINTS, in a subshell without the caller's ETCDCTL_*
+# variables.
+_etcd_gen_aliases_etcdctl_prod_v6() (
+  bin=${ETCDCTL_BIN:-etcdctl} endpoints=$1
+  shift
+  unset "${!ETCDCTL_@}"
+  ETCDCTL_API=3 exec "$bin" --endpoints="$endpoints" \
+    --cacert="$_etcd_gen_aliases_pki_prod_v6/ca.crt" --cert="$_etcd_gen_aliases_pki_prod_v6/admin.crt" --key="$_etcd_gen_aliases_pki_prod_v6/admin.key" "$@"
+)
 
 # Every member.
-etcdctl_cluster() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints='https://etcd-a.prod.example:2379,https://etcd-b.prod.example:2379,https://etcd-c.prod.example:2379,https://[fd00:10::14]:2379,https://[fd00:10::15]:2379' \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_cluster() { _etcd_gen_aliases_etcdctl_prod_v6 'https://etcd-a.prod.example:2379,https://etcd-b.prod.example:2379,https://etcd-c.prod.example:2379,https://[fd00:10::14]:2379,https://[fd00:10::15]:2379' "$@"; }
 
 # Member etcd-a alone.
-etcdctl_etcd_a() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://etcd-a.prod.example:2379 \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_etcd_a() { _etcd_gen_aliases_etcdctl_prod_v6 https://etcd-a.prod.example:2379 "$@"; }
 
 # Member etcd-b alone.
-etcdctl_etcd_b() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://etcd-b.prod.example:2379 \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_etcd_b() { _etcd_gen_aliases_etcdctl_prod_v6 https://etcd-b.prod.example:2379 "$@"; }
 
 # Member etcd-c alone.
-etcdctl_etcd_c() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://etcd-c.prod.example:2379 \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_etcd_c() { _etcd_gen_aliases_etcdctl_prod_v6 https://etcd-c.prod.example:2379 "$@"; }
 
 # Member etcd-d alone.
-etcdctl_etcd_d() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints='https://[fd00:10::14]:2379' \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_etcd_d() { _etcd_gen_aliases_etcdctl_prod_v6 'https://[fd00:10::14]:2379' "$@"; }
 
 # Member etcd-e alone.
-etcdctl_etcd_e() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints='https://[fd00:10::15]:2379' \
-    --cacert="$_etcd_gen_pki_prod_v6/ca.crt" --cert="$_etcd_gen_pki_prod_v6/admin.crt" --key="$_etcd_gen_pki_prod_v6/admin.key" "$@"
-}
+etcdctl_etcd_e() { _etcd_gen_aliases_etcdctl_prod_v6 'https://[fd00:10::15]:2379' "$@"; }

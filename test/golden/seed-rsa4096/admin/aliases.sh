@@ -5,32 +5,32 @@
 #   etcdctl_cluster endpoint health -w table
 # They are shell functions rather than aliases, so they work in scripts too. They use the admin
 # certificate in pki/ beside this file. Set ETCDCTL_BIN to use an etcdctl that is not on PATH.
+# They give etcdctl every setting as a flag and no ETCDCTL_* variable of your shell (such as those
+# etcdctl.env exports): etcdctl refuses a setting given both ways.
 if [ -z "${BASH_SOURCE[0]:-}" ]; then
   echo "aliases.sh: source this file from bash: . /path/to/admin/aliases.sh" >&2
   return 1
 fi
-_etcd_gen_pki_k8s1="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/pki"
+_etcd_gen_aliases_pki_k8s1="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/pki"
+
+# etcdctl with the admin certificate against ENDPOINTS, in a subshell without the caller's ETCDCTL_*
+# variables.
+_etcd_gen_aliases_etcdctl_k8s1() (
+  bin=${ETCDCTL_BIN:-etcdctl} endpoints=$1
+  shift
+  unset "${!ETCDCTL_@}"
+  ETCDCTL_API=3 exec "$bin" --endpoints="$endpoints" \
+    --cacert="$_etcd_gen_aliases_pki_k8s1/ca.crt" --cert="$_etcd_gen_aliases_pki_k8s1/admin.crt" --key="$_etcd_gen_aliases_pki_k8s1/admin.key" "$@"
+)
 
 # Every member.
-etcdctl_cluster() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://k8s1-etcd1.k8s.lan:2379,https://k8s1-etcd2.k8s.lan:2379,https://k8s1-etcd3.k8s.lan:2379 \
-    --cacert="$_etcd_gen_pki_k8s1/ca.crt" --cert="$_etcd_gen_pki_k8s1/admin.crt" --key="$_etcd_gen_pki_k8s1/admin.key" "$@"
-}
+etcdctl_cluster() { _etcd_gen_aliases_etcdctl_k8s1 https://k8s1-etcd1.k8s.lan:2379,https://k8s1-etcd2.k8s.lan:2379,https://k8s1-etcd3.k8s.lan:2379 "$@"; }
 
 # Member k8s1-etcd1 alone.
-etcdctl_k8s1_etcd1() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://k8s1-etcd1.k8s.lan:2379 \
-    --cacert="$_etcd_gen_pki_k8s1/ca.crt" --cert="$_etcd_gen_pki_k8s1/admin.crt" --key="$_etcd_gen_pki_k8s1/admin.key" "$@"
-}
+etcdctl_k8s1_etcd1() { _etcd_gen_aliases_etcdctl_k8s1 https://k8s1-etcd1.k8s.lan:2379 "$@"; }
 
 # Member k8s1-etcd2 alone.
-etcdctl_k8s1_etcd2() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://k8s1-etcd2.k8s.lan:2379 \
-    --cacert="$_etcd_gen_pki_k8s1/ca.crt" --cert="$_etcd_gen_pki_k8s1/admin.crt" --key="$_etcd_gen_pki_k8s1/admin.key" "$@"
-}
+etcdctl_k8s1_etcd2() { _etcd_gen_aliases_etcdctl_k8s1 https://k8s1-etcd2.k8s.lan:2379 "$@"; }
 
 # Member k8s1-etcd3 alone.
-etcdctl_k8s1_etcd3() {
-  ETCDCTL_API=3 "${ETCDCTL_BIN:-etcdctl}" --endpoints=https://k8s1-etcd3.k8s.lan:2379 \
-    --cacert="$_etcd_gen_pki_k8s1/ca.crt" --cert="$_etcd_gen_pki_k8s1/admin.crt" --key="$_etcd_gen_pki_k8s1/admin.key" "$@"
-}
+etcdctl_k8s1_etcd3() { _etcd_gen_aliases_etcdctl_k8s1 https://k8s1-etcd3.k8s.lan:2379 "$@"; }

@@ -23,11 +23,12 @@ done
 require_admin_pki
 
 failed=0
+said=()
 printf '%-16s %-40s %-8s %-7s %12s %10s %6s\n' MEMBER ENDPOINT HEALTHY LEADER DB_BYTES REVISION TERM
 for m in "${MEMBERS[@]}"; do
   url=${CLIENT_URL[$m]}
   ok=false leader=- size=- revision=- term=-
-  if healthy "$url"; then ok=true; else failed=1; fi
+  if healthy "$url"; then ok=true; else failed=1 said+=("$m: etcdctl said: ${UNHEALTHY_SAID[$url]}"); fi
   if status=$(ectl "$url" endpoint status -w fields --command-timeout=5s 2>/dev/null); then
     size=$(status_field "$status" DBSize)
     revision=$(status_field "$status" Revision)
@@ -37,7 +38,8 @@ for m in "${MEMBERS[@]}"; do
   printf '%-16s %-40s %-8s %-7s %12s %10s %6s\n' "$m" "$url" "$ok" "$leader" "$size" "$revision" "$term"
 done
 
-if alarms=$(ectl "$ENDPOINTS" alarm list 2>/dev/null); then
+if out=$({ ectl "$ENDPOINTS" alarm list | sed 's/^/> /'; } 2>&1); then
+  alarms=$(sed -n 's/^> //p' <<<"$out")
   if [ -n "$alarms" ]; then
     echo "alarms:"
     while IFS= read -r line; do echo "  $line"; done <<<"$alarms"
@@ -47,15 +49,17 @@ if alarms=$(ectl "$ENDPOINTS" alarm list 2>/dev/null); then
   fi
 else
   echo "alarms: unknown (alarm list failed)"
+  said+=("alarm list: etcdctl said: $(etcdctl_said "$(sed '/^> /d' <<<"$out")")")
   failed=1
 fi
 
 # Members etcd knows that this output does not, or the other way round.
-if read_live_members 2>/dev/null; then
+if read_live_members; then
   for n in "${LIVE_NAMES[@]}"; do is_member "$n" || say "warning: $n is a member of the running cluster but not of this output"; done
 fi
 
 if [ "$failed" -ne 0 ]; then
+  for line in "${said[@]}"; do say "$line"; done
   say "cluster $CLUSTER is NOT healthy"
   exit "$EXIT_FAILED"
 fi

@@ -33,7 +33,7 @@ declare -A size_before=()
 followers=() leader="" revision=0
 for m in "${MEMBERS[@]}"; do
   url=${CLIENT_URL[$m]}
-  healthy "$url" || die "$EXIT_REFUSED" "$m is not healthy: defragment only a healthy cluster (runbooks/health.sh)"
+  healthy "$url" || die "$EXIT_REFUSED" "$m is not healthy: defragment only a healthy cluster (runbooks/health.sh); etcdctl said: ${UNHEALTHY_SAID[$url]}"
   status=$(ectl "$url" endpoint status -w fields) || die "$EXIT_FAILED" "endpoint status of $m failed"
   size_before[$m]=$(status_field "$status" DBSize)
   rev=$(status_field "$status" Revision)

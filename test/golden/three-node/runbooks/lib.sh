@@ -43,6 +43,10 @@ ETCD_GROUP=etcd
 PKI_FILES=(ca.crt server.crt peer.crt server.key peer.key)
 declare -A PKI_OWNER=([ca.crt]=root:root [server.crt]=root:root [peer.crt]=root:root [server.key]=etcd:etcd [peer.key]=etcd:etcd)
 declare -A PKI_MODE=([ca.crt]=0644 [server.crt]=0644 [peer.crt]=0644 [server.key]=0600 [peer.key]=0600)
+# The member's settings (the unit's EnvironmentFile), which rotate-certs.sh installs with the certificates.
+CONF_FILE=/etc/etcd/etcd.conf
+CONF_OWNER=root:root
+CONF_MODE=0600
 
 # What etcd 3.5.13 can do.
 SNAPSHOT_TOOL=etcdutl
@@ -56,12 +60,29 @@ EXIT_REFUSED=3    # refused: the step would cost quorum or data, or the cluster 
 EXIT_ABORTED=4    # not confirmed
 
 YES=false
+LIVE_SAID=""
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-# The tools, taken out of the environment: etcdctl warns of every ETCDCTL_* variable it does not know.
+# The tools; then every ETCDCTL_* and ETCDUTL_* variable is taken out of the environment, whatever the
+# caller's shell holds: etcdctl refuses a setting given both as a variable and as a flag (a shell that
+# sourced admin/etcdctl.env holds ETCDCTL_ENDPOINTS and the certificates), and warns of every variable
+# it does not know. Every setting the runbooks need is a flag.
 etcdctl_bin=${ETCDCTL_BIN:-etcdctl} etcdutl_bin=${ETCDUTL_BIN:-etcdutl}
-unset ETCDCTL_BIN ETCDUTL_BIN
+unset "${!ETCDCTL_@}" "${!ETCDUTL_@}"
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+# etcdctl's own words, from what it wrote to stderr: its last line, or of a JSON log line (a fatal
+# error), the message and what it names. So a failure says what etcdctl said, not only that it failed.
+etcdctl_said() {
+  local line last="" msg detail
+  while IFS= read -r line; do [ -n "${line//[[:space:]]/}" ] && last=$line; done <<<"$1"
+  if [[ $last == '{'* ]]; then
+    msg=$(sed -n 's/.*"msg":"\(\([^"\\]\|\\.\)*\)".*/\1/p' <<<"$last")
+    detail=$(sed -n 's/.*"\(environment-variable\|error\)":"\(\([^"\\]\|\\.\)*\)".*/\2/p' <<<"$last")
+    [ -z "$msg" ] || last="$msg${detail:+: $detail}"
+  fi
+  printf '%s' "${last:-(etcdctl printed nothing)}"
+}
 die() {
   local code=$1
   shift
@@ -143,8 +164,14 @@ remote() {
 # Whether the member at URL serves a linearizable read: it is up, and part of a quorum with a leader.
 # This is what `endpoint health` checks in 3.4; from 3.5 on that command also reports every member
 # unhealthy while any alarm is raised, which would stop defrag.sh from clearing NOSPACE. Alarms are
-# checked on their own (health.sh, defrag.sh).
-healthy() { ectl "$1" get health --command-timeout=5s >/dev/null 2>&1; }
+# checked on their own (health.sh, defrag.sh). When not, UNHEALTHY_SAID[URL] holds what etcdctl said.
+declare -A UNHEALTHY_SAID=()
+healthy() {
+  local said
+  said=$(ectl "$1" get health --command-timeout=5s 2>&1 >/dev/null) && return 0
+  UNHEALTHY_SAID[$1]=$(etcdctl_said "$said")
+  return 1
+}
 
 # One field of `endpoint status -w fields` for a single endpoint, e.g. Revision, DBSize, Leader.
 status_field() {
@@ -154,10 +181,16 @@ status_field() {
 
 # The cluster's members as etcd sees them now, from `member list`: fills LIVE_NAMES and, by name (or
 # by peer URL for a member added but not started yet), LIVE_ID, LIVE_PEER, LIVE_CLIENT, LIVE_LEARNER.
-# Returns 1 when etcd does not answer.
+# Returns 1 when etcd does not answer, with what etcdctl said in LIVE_SAID.
 read_live_members() {
-  local list id name peer client learner key
-  list=$(ectl "$ENDPOINTS" member list -w simple) || return 1
+  local out line list="" said="" id name peer client learner key
+  # etcdctl's answer and its errors apart, with no file: its stdout lines marked.
+  if ! out=$({ ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } 2>&1); then
+    while IFS= read -r line; do [[ $line == '> '* ]] || said+="$line"$'\n'; done <<<"$out"
+    LIVE_SAID=$(etcdctl_said "$said")
+    return 1
+  fi
+  while IFS= read -r line; do [[ $line != '> '* ]] || list+="${line#> }"$'\n'; done <<<"$out"
   LIVE_NAMES=()
   declare -gA LIVE_ID=() LIVE_PEER=() LIVE_CLIENT=() LIVE_LEARNER=()
   while IFS=',' read -r id _ name peer client learner; do
@@ -172,7 +205,7 @@ read_live_members() {
   done <<<"$list"
 }
 
-load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up?"; }
+load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up? etcdctl said: $LIVE_SAID"; }
 
 # How many voting members there are now, and how many of them other than EXCLUDE answer healthy.
 count_voting() {
@@ -202,11 +235,15 @@ wait_healthy() {
   local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
   while :; do
     bad=""
-    if ! read_live_members 2>/dev/null; then
-      bad="(no quorum yet)"
+    if ! read_live_members; then
+      bad=" (no quorum yet; etcdctl said: $LIVE_SAID)"
     else
       for n in "${LIVE_NAMES[@]}"; do
-        if [ -z "${LIVE_CLIENT[$n]}" ] || ! healthy "${LIVE_CLIENT[$n]}"; then bad="$bad $n"; fi
+        if [ -z "${LIVE_CLIENT[$n]}" ]; then
+          bad="$bad $n (not started)"
+        elif ! healthy "${LIVE_CLIENT[$n]}"; then
+          bad="$bad $n (etcdctl said: ${UNHEALTHY_SAID[${LIVE_CLIENT[$n]}]})"
+        fi
       done
     fi
     [ -z "$bad" ] && return 0
@@ -216,6 +253,54 @@ wait_healthy() {
     fi
     sleep 2
   done
+}
+
+# Whether every member accepts every other member's peer certificate on a new connection. Established
+# peer connections outlive a change of what a member requires of its peers (the CA, the peer CN, the TLS
+# policy): only a new connection shows it, and a member that restarts, or a stream that reconnects, needs
+# one. So from each member, as the etcd user (etcd checks a peer certificate's addresses against the
+# address the connection comes from), with its installed peer certificate: a TLS 1.2 handshake with each
+# other member's peer URL (the peer CN is checked in the handshake) and GET /version there. Needs openssl
+# on the members. Returns 1 and lists each refusal in PEER_REFUSALS ("m1 -> m2: what openssl said"), and
+# the members that refused in PEER_REFUSERS.
+peer_check() {
+  local m q out=""
+  local -a targets
+  PEER_REFUSALS=""
+  PEER_REFUSERS=()
+  for m in "${MEMBERS[@]}"; do
+    targets=()
+    for q in "${MEMBERS[@]}"; do
+      [ "$q" = "$m" ] || targets+=("$(shq "$q")" "$(shq "${PEER_URL[$q]#https://}")")
+    done
+    [ "${#targets[@]}" -gt 0 ] || continue
+    out=$(remote "${MEMBER_HOST[$m]}" "sh -s -- $(shq "$PKI_DIR") $(shq "$ETCD_USER") $(shq "$ETCD_GROUP") ${targets[*]}" <<'PEER_CHECK'
+p=$1 user=$2 group=$3
+shift 3
+command -v openssl >/dev/null || { echo "all: openssl is not installed on this member"; exit 1; }
+status=0
+while [ $# -gt 1 ]; do
+  out=$(printf 'GET /version HTTP/1.0
+
+' | timeout 10 setpriv --reuid="$user" --regid="$group" --clear-groups     openssl s_client -quiet -ign_eof -tls1_2 -verify_return_error -connect "$2" -cert "$p/peer.crt" -key "$p/peer.key" -CAfile "$p/ca.crt" 2>&1) || true
+  case $out in
+    *'"etcdserver"'*) ;;
+    *) status=1; echo "$1: $(printf '%s
+' "$out" | grep -v -e '^depth=' -e '^verify return' | tail -n 1)" ;;
+  esac
+  shift 2
+done
+exit $status
+PEER_CHECK
+) && continue
+    [ -n "$out" ] || out="the check could not run there"
+    while IFS= read -r q; do
+      [ -n "$q" ] || continue
+      PEER_REFUSALS="$PEER_REFUSALS${PEER_REFUSALS:+; }$m -> $q"
+      is_member "${q%%:*}" && PEER_REFUSERS+=("${q%%:*}")
+    done <<<"$out"
+  done
+  [ -z "$PEER_REFUSALS" ]
 }
 
 # `etcdctl member ARGS...` for a membership change. etcd refuses one while a peer has been connected for

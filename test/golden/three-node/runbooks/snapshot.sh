@@ -34,6 +34,7 @@ require_snapshot_tool
 source_member=""
 for m in "${MEMBERS[@]}"; do
   if healthy "${CLIENT_URL[$m]}"; then source_member=$m; break; fi
+  say "$m is not healthy; etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}"
 done
 [ -n "$source_member" ] || die "$EXIT_FAILED" "no member of $CLUSTER is healthy: nothing to take a snapshot from"
 

@@ -1,0 +1,155 @@
+/**
+ * The identity of a deployed cluster: the settings a member checks of its peers, or that its peers and
+ * clients must agree on, whose old and new forms cannot talk to each other while the members are updated
+ * one at a time. manifest.json records them (what the deployed cluster is); a build and `plan` compare
+ * cluster.yaml with that record, and refuse a change that would cost quorum during a rolling install.
+ * Pure, apart from the reader of the previous output's files that manifests older than the record need.
+ *
+ * What is refused, and why (each message says what to do instead):
+ * - the peer certificates' CN (tls.peerCommonName, else derived from `name`): etcd 3.4 and 3.5 take one
+ *   CN in --peer-cert-allowed-cn (transport.TLSInfo.AllowedCN, a string), read at start, and check it in
+ *   the TLS handshake of every peer connection. A member given certificates with a new CN is refused by
+ *   every member still running with the old one ("tls: bad certificate"), so there is no order of
+ *   rolling steps that keeps both accepted: keep the CN, pinned in tls.peerCommonName.
+ * - the initial cluster token (`token`, else derived from `name`): etcd reads --initial-cluster-token only
+ *   when the cluster is first created (empty data dir, initial-cluster-state=new), to derive the cluster
+ *   ID; a running cluster, and a member joining it, ignore it. A changed token changes nothing in the
+ *   cluster, only makes etcd.conf misstate it: keep it, pinned in `token`.
+ * - the client and peer ports: every member's URLs would move at once, and members not yet updated would
+ *   dial the old ones. Members move one at a time only (plan's move step, replace-member.sh).
+ * - an etcd release more than one minor version up, or any minor version down: etcd upgrades one minor
+ *   release at a time with a rolling restart, and a downgrade needs etcd's own downgrade procedure first
+ *   (https://etcd.io/docs/v3.5/upgrades/).
+ * - a TLS policy with no cipher suite in common with the deployed one.
+ * What is rolled instead, as steps: an etcd upgrade the rules allow, and a TLS policy change that keeps a
+ * common suite (runbooks/rotate-certs.sh restarts each member in turn, since etcd reads it at start).
+ * The CA changes only through --rotate-ca's three builds; a member's own URLs only through plan's steps.
+ */
+import type { ClusterConfig } from './config.js';
+import { messages } from './messages.js';
+import type { ClusterModel } from './model.js';
+import { peerCommonName } from './pki/profiles.js';
+import type { Manifest } from './write.js';
+
+export interface ClusterIdentity {
+  /** --initial-cluster-token. */
+  token: string;
+  /** The CN every peer certificate carries and every member requires of its peers (--peer-cert-allowed-cn). */
+  peerCommonName: string;
+  ports: { client: number; peer: number };
+  /** The etcd release the members run, e.g. `3.5.16`. */
+  etcdVersion: string;
+  /** What every member requires of a TLS connection: --tls-min-version (null: the release's default, TLS 1.2) and --cipher-suites. */
+  tls: { minVersion: string | null; cipherSuites: string[] };
+}
+
+/** What is known of a deployed cluster's identity: everything from a manifest with `identity`, less from an older one. */
+export type KnownIdentity = { [K in keyof ClusterIdentity]: ClusterIdentity[K] | null };
+
+/** The identity a build of `model` deploys. */
+export function clusterIdentity(model: ClusterModel): ClusterIdentity {
+  const setting = (flag: string): string | null => model.members[0]?.settings.find((s) => s.flag === flag)?.value ?? null;
+  return {
+    token: model.token,
+    peerCommonName: model.security.peerCommonName,
+    ports: { client: model.ports.client, peer: model.ports.peer },
+    etcdVersion: model.etcd.text,
+    tls: { minVersion: setting('tls-min-version'), cipherSuites: (setting('cipher-suites') ?? '').split(',').filter(Boolean) },
+  };
+}
+
+/** An ETCD_* value from etcd.conf text (single-quoted by the q helper), or null. */
+function confValue(conf: string, name: string): string | null {
+  const line = conf.split('\n').find((l) => l.startsWith(`${name}=`));
+  return line === undefined ? null : line.slice(name.length + 1).replace(/^'(.*)'$/, '$1');
+}
+
+/**
+ * The deployed identity an earlier build recorded. Manifests written before `identity` was recorded give
+ * the peer CN (derived from their `cluster`, as those builds did) and the ports (from the members' URLs);
+ * `readFile` (a file of the previous output, or null) supplies the token, release and TLS policy from a
+ * member's etcd.conf when it is there.
+ */
+export async function previousIdentity(manifest: Manifest, readFile: (relative: string) => Promise<string | null>): Promise<KnownIdentity> {
+  if (manifest.identity) return manifest.identity;
+  const port = (url: string | undefined): number | null => {
+    const m = /:(\d+)$/.exec(url ?? '');
+    return m ? Number(m[1]) : null;
+  };
+  const first = manifest.members?.[0];
+  const client = port(first?.clientUrl);
+  const peer = port(first?.peerUrl);
+  const confPath = manifest.files.find((f) => f.role === 'member-config')?.path;
+  const conf = confPath ? await readFile(confPath) : null;
+  const version = conf ? (/^# etcd (3\.\d+\.\d+) configuration/m.exec(conf)?.[1] ?? null) : null;
+  return {
+    token: conf ? confValue(conf, 'ETCD_INITIAL_CLUSTER_TOKEN') : null,
+    peerCommonName: conf ? (confValue(conf, 'ETCD_PEER_CERT_ALLOWED_CN') ?? peerCommonName(manifest.cluster)) : peerCommonName(manifest.cluster),
+    ports: client !== null && peer !== null ? { client, peer } : null,
+    etcdVersion: version,
+    tls: conf ? { minVersion: confValue(conf, 'ETCD_TLS_MIN_VERSION'), cipherSuites: (confValue(conf, 'ETCD_CIPHER_SUITES') ?? '').split(',').filter(Boolean) } : null,
+  };
+}
+
+/** A change cluster.yaml asks for that a build refuses: where in the file, and why with what to do. */
+export interface IdentityProblem {
+  /** JSON pointer of the field to change back (or pin). */
+  pointer: string;
+  message: string;
+}
+
+export interface IdentityComparison {
+  problems: IdentityProblem[];
+  /** Changes that are rolled out, in order, as steps for people. */
+  steps: string[];
+}
+
+const parseRelease = (text: string): { minor: number; patch: number } => {
+  const [, minor, patch] = /^3\.(\d+)\.(\d+)$/.exec(text) ?? [];
+  return { minor: Number(minor), patch: Number(patch) };
+};
+
+/**
+ * Compares the identity `model` would deploy with the one the cluster has. `config` says which fields the
+ * user set (a refused change points at the field that pins it, or at the one it is derived from).
+ */
+export function compareIdentity(previous: KnownIdentity, model: ClusterModel, config: ClusterConfig): IdentityComparison {
+  const next = clusterIdentity(model);
+  const problems: IdentityProblem[] = [];
+  const steps: string[] = [];
+  if (previous.peerCommonName !== null && previous.peerCommonName !== next.peerCommonName) {
+    problems.push({
+      pointer: config.tls?.peerCommonName !== undefined ? '/tls/peerCommonName' : '/name',
+      message: messages.peerCommonNameChanged(previous.peerCommonName, next.peerCommonName),
+    });
+  }
+  if (previous.token !== null && previous.token !== next.token) {
+    problems.push({ pointer: config.token !== undefined ? '/token' : '/name', message: messages.tokenChanged(previous.token, next.token) });
+  }
+  if (previous.ports !== null) {
+    for (const kind of ['peer', 'client'] as const) {
+      const before = previous.ports[kind];
+      const after = next.ports[kind];
+      if (before === after) continue;
+      problems.push({ pointer: config.ports?.[kind] !== undefined ? `/ports/${kind}` : '/ports', message: messages.portChanged(kind, before, after) });
+    }
+  }
+  if (previous.etcdVersion !== null && previous.etcdVersion !== next.etcdVersion) {
+    const before = parseRelease(previous.etcdVersion);
+    const after = parseRelease(next.etcdVersion);
+    if (after.minor > before.minor + 1) problems.push({ pointer: '/etcd/version', message: messages.etcdMinorSkipped(previous.etcdVersion, next.etcdVersion, before.minor + 1) });
+    else if (after.minor < before.minor) problems.push({ pointer: '/etcd/version', message: messages.etcdMinorDowngrade(previous.etcdVersion, next.etcdVersion) });
+    else steps.push(messages.etcdUpgradeStep(previous.etcdVersion, next.etcdVersion, model.paths.bin, after.patch < before.patch && after.minor === before.minor));
+  }
+  if (previous.tls !== null) {
+    const before = previous.tls;
+    const common = next.tls.cipherSuites.filter((s) => before.cipherSuites.includes(s));
+    const changed = before.minVersion !== next.tls.minVersion || before.cipherSuites.join(',') !== next.tls.cipherSuites.join(',');
+    if (changed && common.length === 0 && before.cipherSuites.length > 0 && next.tls.cipherSuites.length > 0) {
+      problems.push({ pointer: '/etcd/version', message: messages.tlsNoCommonSuite(before.cipherSuites, next.tls.cipherSuites) });
+    } else if (changed) {
+      steps.push(messages.tlsPolicyStep(before.minVersion, next.tls.minVersion));
+    }
+  }
+  return { problems, steps };
+}
