@@ -21,6 +21,7 @@ import { FileTransaction } from './fsutil.js';
 import { parseClusterSource } from './load.js';
 import { importMessages as m } from './messages.js';
 import { keyTypeOf, readPrivateKey } from './pki/inspect.js';
+import { PROCEDURE_RECORD, type ProcedureRecord } from './pki/revoke.js';
 import { SECRETS_GITIGNORE } from './pki/store.js';
 import { packageRoot } from './resources.js';
 import { validateCluster } from './validate.js';
@@ -401,7 +402,7 @@ export async function readProcedureDir(dir: string): Promise<ProcedureFiles> {
  * key's bytes as cfssl wrote them). Refuses when either exists: an import never replaces a CA or a file.
  */
 export async function writeImport(result: ImportResult, configFile: string, secretsDir: string): Promise<void> {
-  const taken = [configFile, path.join(secretsDir, 'ca.crt'), path.join(secretsDir, 'ca.key')].filter((f) => existsSync(f));
+  const taken = [configFile, path.join(secretsDir, 'ca.crt'), path.join(secretsDir, 'ca.key'), ...(result.sharedCerts.length > 0 ? [path.join(secretsDir, PROCEDURE_RECORD)] : [])].filter((f) => existsSync(f));
   if (taken.length > 0) {
     throw new InputError(taken.map((f) => diag('error', { file: f, line: 1, column: 1 }, '', m.importWouldReplace)));
   }
@@ -410,5 +411,10 @@ export async function writeImport(result: ImportResult, configFile: string, secr
   tx.write(path.join(secretsDir, 'ca.crt'), result.caCertPem, 0o644, { exclusive: true, dirMode: 0o700 });
   tx.write(path.join(secretsDir, 'ca.key'), result.caKeyPem, 0o600, { exclusive: true, dirMode: 0o700 });
   tx.write(path.join(secretsDir, '.gitignore'), SECRETS_GITIGNORE, 0o644, { dirMode: 0o700 });
+  // build --revoke reads it: the shared certificates are revoked only once takeover.sh has moved every member off them.
+  if (result.sharedCerts.length > 0) {
+    const record: ProcedureRecord = { sharedCertificates: result.sharedCerts };
+    tx.write(path.join(secretsDir, PROCEDURE_RECORD), `${JSON.stringify(record, null, 2)}\n`, 0o644, { exclusive: true, dirMode: 0o700 });
+  }
   await tx.commit();
 }
