@@ -21,9 +21,11 @@ which this runbook removes at the end). A member that does not come up under $UN
 under the old unit, and the run stops there, with the cluster serving.
 
 Then, with every member moved, each member whose files differ from this output, or that still accepts
-the shared peer certificate, gets this output's files and a restart, one at a time. That is also how a
-first revocation list (etcd-gen build --revoke, which changes etcd.conf) reaches every member: revoke
-the procedure's shared certificates only once every member has moved, then run this again.
+the shared peer certificate, gets this output's files and a restart, one at a time. Once it has seen
+every member run $UNIT alone, it records that in $OUT_DIR/takeover.json: etcd-gen build --revoke
+refuses to revoke the procedure's shared certificates until then. Revoke them after that, and roll the
+revocation list out with rotate-certs.sh (or this runbook again). A revocation list in this output that
+revokes a certificate a member still serves is refused before anything is touched.
 
 Safe to run again after an interruption: it picks up where the members are.
 
@@ -33,8 +35,8 @@ Members: ${MEMBERS[*]}
   --old-unit NAME   the procedure's unit (default etcd3)
 
 Exit codes: 0 every member runs this output and the cluster is healthy; 1 a step failed; 2 usage; 3
-refused (unhealthy, no quorum to spare, or a member that is not the one this output describes); 4 not
-confirmed.
+refused (unhealthy, no quorum to spare, a member that is not the one this output describes, or a
+revocation list that would cut a member off); 4 not confirmed.
 USAGE
 }
 
@@ -215,6 +217,10 @@ done
 order=("${silent[@]}" "${followers[@]}")
 [ -z "$leader" ] || order+=("$leader")
 
+# A revocation list in this output that revokes what a member still serves (the procedure's shared
+# certificates, built with --revoke before the move) would cut that member off as it is installed.
+refuse_revoked_in_use "Move them first with runbooks/takeover.sh of a build without this revocation (the output from before etcd-gen build --revoke), then run this one."
+
 to_move=()
 for m in "${order[@]}"; do [ "${STATE[$m]}" = new ] || to_move+=("$m"); done
 if [ ${#to_move[@]} -gt 0 ]; then
@@ -245,4 +251,15 @@ systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m f
   retry_within_wait healthy "${CLIENT_URL[$m]}" || die "$EXIT_FAILED" "$m is not healthy after its restart: see its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"
   wait_healthy || die "$EXIT_FAILED" "the cluster is not healthy after $m; the members after it were not touched"
 done
-say "done: every member runs $UNIT from this output. The procedure's /etc/etcd.conf, unit file and shared certificates are left in place: revoke the certificates (etcd-gen build --revoke), run this again, then delete them."
+# What etcd-gen build --revoke asks for before it revokes the procedure's shared certificates: every
+# member seen running this output's unit, none of them still accepting the shared peer certificate.
+for m in "${MEMBERS[@]}"; do
+  state=$(member_state "$m") || die "$EXIT_FAILED" "cannot reach $m at ${MEMBER_HOST[$m]}"
+  [ "$state" = new ] || die "$EXIT_FAILED" "$m is not running $UNIT alone from this output (${state//$'\n'/, }): run this again"
+done
+record="$OUT_DIR/takeover.json"
+printf '{"generator":"etcd-gen runbooks/takeover.sh","cluster":"%s","unit":"%s","moved":[%s],"at":"%s"}\n' "$CLUSTER" "$UNIT" "$(printf '"%s",' "${MEMBERS[@]}" | sed 's/,$//')" "$STAMP" >"$record.tmp"
+chmod 0644 "$record.tmp"
+mv -f "$record.tmp" "$record"
+say "recorded in $record: every member has moved (etcd-gen build --revoke reads it before it revokes the procedure's shared certificates)"
+say "done: every member runs $UNIT from this output. The procedure's /etc/etcd.conf, unit file and shared certificates are left in place: revoke the certificates (etcd-gen build --revoke), roll the list out (runbooks/rotate-certs.sh), then delete them."
