@@ -302,7 +302,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
     { text: `# yaml-language-server: $schema=${schemaPath}` },
     { text: `# Written by etcd-gen import from ${files.dir}, the env directory of a cluster built by the manual` },
     { text: '# procedure. Each value says where it came from. The CA is kept (secrets/ca.crt, ca.key), so members' },
-    { text: '# and clients keep trusting each other through the move, one member at a time.' },
+    { text: '# and clients keep trusting each other through the move (runbooks/takeover.sh), one member at a time.' },
     { text: `name: ${q(name)}${' '.repeat(Math.max(1, 28 - name.length))}# ${options.name ? '--name' : 'from the member names (--name to choose)'}` },
     { text: `token: ${q(token.value)}   # CLUSTER_TOKEN, ${where(token)}`, origin: token },
     { text: 'etcd:' },
@@ -332,7 +332,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
   if (!result.config) throw new InputError(mapped.filter((d) => d.severity === 'error'));
 
   notes.push(m.unitNotRead);
-  if (sharedCerts.length > 0) notes.push(m.revokeShared(sharedCerts.map((c) => c.file)));
+  if (sharedCerts.length > 0) notes.push(m.revokeShared(options.configFile, sharedCerts.map((c) => c.file)));
   return { clusterYaml, caCertPem: files.caCert ?? '', caKeyPem: files.caKey ?? '', notes, sharedCerts, warnings: mapped.filter((d) => d.severity === 'warning') };
 }
 
