@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { needTools, repoRoot, run, runCli, tempDir } from './helpers.js';
 import { sleep } from './harness/cluster.js';
@@ -160,13 +160,34 @@ testEachRelease('takeover, live', '3.5', { timeout: 1_500_000 }, async (t, relea
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, built.stderr);
   const out = path.join(dir, 'out');
+  const runbookEnv = { ETCD_GEN_REMOTE: shell, ETCD_GEN_WAIT: '60' };
+  const revokeShared = ['--revoke', path.join(env, 'etcd-client.pem'), path.join(env, 'etcd-peer.pem')];
+
+  // ---- revoking the shared certificates before the move is refused -----------------------------------
+  // At build: import recorded them, and takeover.sh has not recorded the move (out/takeover.json).
+  assert.ok(existsSync(path.join(dir, 'secrets', 'procedure-certs.json')), 'import records the shared certificates');
+  const early = runCli(['build', 'cluster.yaml', '-o', 'out', ...revokeShared], { cwd: dir });
+  assert.notEqual(early.status, 0, 'build --revoke of a shared certificate before the move is refused');
+  assert.match(early.stderr, /shared certificates.*out\/takeover\.json.*Run out\/runbooks\/takeover\.sh first/s);
+  assert.ok(!existsSync(path.join(dir, 'secrets', 'ca.crl')) && !existsSync(path.join(out, 'nodes', NAMES[0] ?? '', 'root', 'etc', 'etcd', 'pki', 'ca.crl')), 'the refused build wrote no revocation list');
+  // At the runbook, live: an output built with the revocation anyway (here: from secrets without
+  // import's record) is refused by takeover.sh, which sees the members still serving the shared
+  // certificates, before it touches any member.
+  cpSync(path.join(dir, 'secrets'), path.join(dir, 'secrets-early'), { recursive: true });
+  rmSync(path.join(dir, 'secrets-early', 'procedure-certs.json'));
+  const earlyBuilt = runCli(['build', 'cluster.yaml', '-o', 'out-early', '--secrets', 'secrets-early', ...revokeShared], { cwd: dir });
+  assert.equal(earlyBuilt.status, 0, earlyBuilt.stderr);
+  const earlyRun = ns('bash', [path.join(dir, 'out-early', 'runbooks', 'takeover.sh'), '--yes'], { timeout: 300_000, env: runbookEnv });
+  assert.equal(earlyRun.status, 3, `takeover.sh with a list that revokes what members serve: ${earlyRun.stderr}`);
+  for (const n of NAMES) assert.match(earlyRun.stderr, new RegExp(`${n.replace(/\./g, '\\.')} on ${n.replace(/\./g, '\\.')}:2379 \\(serial`), earlyRun.stderr);
+  assert.match(earlyRun.stderr, /nothing was changed\. Move them first with runbooks\/takeover\.sh of a build without this revocation/);
+  for (let i = 0; i < NAMES.length; i++) assert.ok(existsSync(path.join(pidsOf(i), 'etcd3.pid')) && !existsSync(path.join(pidsOf(i), 'etcd.pid')), `${NAMES[i]} still runs etcd3 only`);
 
   // An interrupted earlier run: host 3's old unit was stopped, and nothing else happened.
   assert.equal(onHost(2, 'systemctl stop etcd3').status, 0);
   await waitFor(() => procedureCtl(['--command-timeout=5s', 'put', '/before/0', 'with host 3 down']).status === 0, 'two members serve');
 
   // ---- the move, with a client writing through every endpoint ----------------------------------------
-  const runbookEnv = { ETCD_GEN_REMOTE: shell, ETCD_GEN_WAIT: '60' };
   const writer = (prefix: string, cert: string, key: string, ca: string) => {
     const stopFile = path.join(dir, `stop-${prefix.replace(/\W/g, '_')}`);
     const child = spawn('ip', ['netns', 'exec', netns, 'bash', '-c', `i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl --endpoints=${endpoints} --cacert=${ca} --cert=${cert} --key=${key} --command-timeout=5s put ${prefix}$i $i 2>&1 >/dev/null); then echo "ok $i"; else echo "FAILED $i at $(date +%T.%N | cut -c1-12): $(tail -n 1 <<<"$err")"; fi; done`], { env: { ...process.env, ...pathEnv } });
@@ -224,25 +245,73 @@ testEachRelease('takeover, live', '3.5', { timeout: 1_500_000 }, async (t, relea
     assert.ok(!existsSync(path.join(dir, `run-${i}`, 'join.env')), `${n}: no longer accepts the shared peer certificate`);
   }
 
-  // ---- revocation of the procedure's shared certificates ------------------------------------------
-  const revoked = runCli(['build', 'cluster.yaml', '-o', 'out', '--revoke', path.join(env, 'etcd-client.pem'), path.join(env, 'etcd-peer.pem')], { cwd: dir });
+  const record = JSON.parse(readFileSync(path.join(out, 'takeover.json'), 'utf8')) as { moved: string[] };
+  assert.deepEqual(record.moved, NAMES, 'takeover.sh recorded every member as moved');
+
+  // ---- revocation of the procedure's shared certificates, rolled out by rotate-certs.sh --------------
+  const revoked = runCli(['build', 'cluster.yaml', '-o', 'out', ...revokeShared], { cwd: dir });
   assert.equal(revoked.status, 0, revoked.stderr);
   const after = writer('/after/', path.join(out, 'admin', 'pki', 'admin.crt'), path.join(out, 'admin', 'pki', 'admin.key'), path.join(out, 'admin', 'pki', 'ca.crt'));
   await sleep(1000);
-  const rolled = ns('bash', [path.join(out, 'runbooks', 'takeover.sh'), '--yes'], { timeout: 600_000, env: runbookEnv });
+  const started = Date.now();
+  const rolled = timed([path.join(out, 'runbooks', 'rotate-certs.sh'), '--yes']);
+  const rollSeconds = (Date.now() - started) / 1000;
   const afterLines = await after.stop();
-  assert.equal(rolled.status, 0, `takeover.sh after the revocation: ${rolled.stderr}\n${logs()}`);
+  process.stderr.write(`rotate-certs.sh:\n${rolled.stdout}\n`);
+  assert.equal(rolled.status, 0, `rotate-certs.sh after the revocation: ${rolled.stdout}\n${logs()}`);
   const afterFailed = afterLines.filter((l) => l.startsWith('FAILED'));
-  process.stderr.write(`revocation roll-out: ${afterLines.length} writes, ${afterFailed.length} failed\n${afterFailed.join('\n')}\n`);
+  process.stderr.write(`revocation roll-out: ${afterLines.length} writes in ${rollSeconds.toFixed(0)} s, ${afterFailed.length} failed\n${afterFailed.join('\n')}\n`);
   for (const f of afterFailed) assert.match(f, /context deadline exceeded/, 'a write failed for a reason other than a member restarting');
-  assert.equal(procedureCtl(['--dial-timeout=3s', '--command-timeout=5s', 'get', '/before/1']).status === 0, false, 'the shared client certificate is refused');
-  assert.equal(ns('etcdctl', [`--endpoints=${endpoints}`, ...admin, 'get', '/before/1']).status, 0, 'the admin certificate works');
-  const peerGet = (cert: string, key: string) => ns('curl', ['-sS', '--http1.1', '--max-time', '5', '--cacert', path.join(env, 'ca.pem'), '--cert', cert, '--key', key, `https://${NAMES[1]}:2380/members`]);
-  const ownPeer = path.join(out, 'nodes', NAMES[0] ?? '', 'root', 'etc', 'etcd', 'pki');
-  assert.equal(peerGet(path.join(ownPeer, 'peer.crt'), path.join(ownPeer, 'peer.key')).status, 0, 'a member\'s own peer certificate is accepted on the peer port');
-  assert.notEqual(peerGet(path.join(env, 'etcd-peer.pem'), path.join(env, 'etcd-peer-key.pem')).status, 0, 'the shared peer certificate is refused on the peer port');
+  for (const n of NAMES) {
+    const keys = ns('etcdctl', [`--endpoints=https://${n}:2379`, ...admin, '--consistency=s', 'get', '--prefix', '/after/', '--keys-only']);
+    const have = new Set(keys.stdout.split('\n').filter(Boolean));
+    for (const l of afterLines) if (l.startsWith('ok ')) assert.ok(have.has(`/after/${l.split(' ')[1]}`), `${n} has /after/${l.split(' ')[1]}`);
+  }
 
-  // A third run finds nothing to do, and restarts nothing.
+  // The shared client certificate: etcdctl with it is refused by every member, for the revocation.
+  const logText = (i: number) => (existsSync(path.join(dir, `log-${i}-etcd.log`)) ? readFileSync(path.join(dir, `log-${i}-etcd.log`), 'utf8') : '');
+  // As etcd prints a revoked serial: %x of its big-endian bytes (whole bytes, no 00 in front).
+  const serialOf = (file: string) => {
+    let hex = new X509Certificate(readFileSync(file)).serialNumber.toLowerCase();
+    if (hex.length % 2 === 1) hex = `0${hex}`;
+    while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
+    return hex;
+  };
+  const rejections = (i: number) => logText(i).split('\n').filter((l) => /rejected connection/.test(l)).slice(-4).join('\n');
+  for (const [i, n] of NAMES.entries()) {
+    const shared = ns('etcdctl', [`--endpoints=https://${n}:2379`, `--cacert=${path.join(env, 'ca.pem')}`, `--cert=${path.join(env, 'etcd-client.pem')}`, `--key=${path.join(env, 'etcd-client-key.pem')}`, '--dial-timeout=3s', '--command-timeout=5s', 'get', '/before/1']);
+    assert.notEqual(shared.status, 0, `${n} refuses the shared client certificate`);
+    assert.match(logText(i), new RegExp(`certificate serial ${serialOf(path.join(env, 'etcd-client.pem'))} revoked`), `${n} says the shared client certificate is revoked: ${shared.stderr}\n${rejections(i)}`);
+  }
+  // The shared peer certificate, on a peer URL: a handshake and GET /version, from 127.0.0.1 (an address
+  // it names). A member's own peer certificate from the same address is answered.
+  const peerGet = (cert: string, key: string) =>
+    ns('sh', ['-c', `printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -quiet -ign_eof -connect ${NAMES[1]}:2380 -cert "$1" -key "$2" -CAfile "$3" 2>&1`, 'peer', cert, key, path.join(env, 'ca.pem')]);
+  const ownPeer = path.join(out, 'nodes', NAMES[0] ?? '', 'root', 'etc', 'etcd', 'pki');
+  const sharedPeerCert = [path.join(env, 'etcd-peer.pem'), path.join(env, 'etcd-peer-key.pem')] as const;
+  assert.match(peerGet(path.join(ownPeer, 'peer.crt'), path.join(ownPeer, 'peer.key')).stdout, /"etcdserver"/, "a member's own peer certificate is answered on the peer port");
+  const sharedPeer = peerGet(...sharedPeerCert);
+  assert.doesNotMatch(sharedPeer.stdout, /"etcdserver"/, `the shared peer certificate is refused on the peer port: ${sharedPeer.stdout}`);
+  // Our etcd.conf pins the peer CN (ETCD_PEER_CERT_ALLOWED_CN), which the shared certificate lacks: that
+  // refuses it in the handshake, before the list is read. takeover.sh lifts the pin while members move
+  // (the join env file); with it lifted on one member, the list alone refuses the shared certificate.
+  assert.match(rejections(1), /rejected connection on peer endpoint.*client certificate authentication failed/, 'the CN pin refuses it first');
+  const restartOn = async (i: number, command: string) => {
+    assert.equal(onHost(i, `${command} && systemctl restart etcd`).status, 0);
+    await waitFor(() => ns('etcdctl', [`--endpoints=https://${NAMES[i]}:2379`, ...admin, 'endpoint', 'health']).status === 0, `${NAMES[i]} is healthy after its restart`);
+  };
+  await restartOn(1, "printf 'ETCD_PEER_CERT_ALLOWED_CN=\\n' >/run/etcd-gen/join.env");
+  const unpinned = peerGet(...sharedPeerCert);
+  assert.doesNotMatch(unpinned.stdout, /"etcdserver"/, `the shared peer certificate is refused with the CN pin lifted: ${unpinned.stdout}`);
+  const peerSerial = serialOf(sharedPeerCert[0]);
+  await waitFor(() => new RegExp(`rejected connection on peer endpoint.*certificate serial ${peerSerial} revoked`).test(logText(1)), `${NAMES[1]} says the shared peer certificate (serial ${peerSerial}) is revoked`, 10_000);
+  await restartOn(1, 'rm -f /run/etcd-gen/join.env');
+
+  // And the cluster stays healthy.
+  const health = ns('etcdctl', [`--endpoints=${endpoints}`, ...admin, 'endpoint', 'health']);
+  assert.equal(health.status, 0, `${health.stdout}${health.stderr}`);
+
+  // A rerun of takeover.sh finds nothing to do, and restarts nothing.
   const again = ns('bash', [path.join(out, 'runbooks', 'takeover.sh'), '--yes'], { timeout: 300_000, env: runbookEnv });
   assert.equal(again.status, 0, again.stderr);
   assert.equal((again.stderr.match(/: up to date/g) ?? []).length, NAMES.length, again.stderr);

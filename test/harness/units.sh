@@ -3,12 +3,13 @@
 # /etc/systemd/system: start runs its ExecStart (continuation lines joined, ${VAR} expanded from its
 # EnvironmentFiles, read in order, a leading '-' making one optional, as systemd does) as its User
 # (root when none), without a sandbox, in the background, its output in $ETCD_GEN_TEST_LOG-UNIT.log and
-# its pid in /run/etcd-gen/.units/UNIT.pid. enable and disable record the choice; daemon-reload does nothing.
+# its pid in /run/etcd-gen/.units/UNIT.pid. enable and disable record the choice; daemon-reload does nothing; show gives MainPID only.
 set -euo pipefail
 words=() now=false
 for a in "$@"; do
   case $a in
-    --no-block | --quiet | -q) ;;
+    --no-block | --quiet | -q | --value) ;;
+    -p) ;;
     --now) now=true ;;
     *) words+=("$a") ;;
   esac
@@ -63,5 +64,11 @@ case $verb in
   restart) stop; start ;;
   is-active) running ;;
   is-enabled) [ -f "$state/$unit.enabled" ] ;;
+  # `show -p MainPID --value UNIT` (rotate-certs.sh reads the running etcd's settings from its environ).
+  show)
+    unit=${words[${#words[@]} - 1]%.service}
+    pidfile=$state/$unit.pid
+    if running; then cat "$pidfile"; else echo 0; fi
+    ;;
   *) echo "systemctl (test stand-in): $verb is not supported" >&2; exit 1 ;;
 esac
