@@ -39,6 +39,8 @@ start() {
   env_files=$(sed -n 's/^EnvironmentFile=//p' "$unit_file")
   user=$(sed -n 's/^User=//p' "$unit_file")
   (
+    # systemd hands a unit none of the caller's environment: no ETCD_* of the test or the runbook.
+    while read -r name; do unset "$name"; done < <(compgen -e | grep '^ETCD')
     set -a
     while read -r file; do
       [ -n "$file" ] || continue
