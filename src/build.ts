@@ -12,7 +12,7 @@ import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { keyTypeOf, parseCert } from './pki/inspect.js';
 import { pkiMessages } from './pki/messages.js';
-import { checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
+import { checkMovedOff, checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
 import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { sealPrivateKeys } from './seal.js';
@@ -127,6 +127,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const knownIds = certSpecs(model).map((s) => s.id);
   const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
   const targets = await resolveRevocations(revoke, stored, knownIds);
+  await checkMovedOff(targets, secretsDir, options.outDir, model.members.map((m) => m.name), displayFile);
   const renewIds = idsToRenew(revoke, knownIds);
   const renew = options.renew === 'all' ? 'all' : [...new Set([...(options.renew ?? []), ...renewIds])];
   const now = options.now ?? new Date();

@@ -377,7 +377,7 @@ async function runImport(args: ImportArgs): Promise<number> {
   if (args.json) printJson({ ok: true, file: args.out, secrets, notes: result.notes, sharedCertificates: result.sharedCerts, diagnostics: result.warnings.map(diagnosticJson) });
   say(`etcd-gen: wrote ${args.out} and the CA into ${secrets}/`);
   for (const note of result.notes) say(`  - ${note}`);
-  say(`next: etcd-gen build ${args.out} -o out, then move one member at a time, with the cluster healthy in between: stop and disable its etcd3 unit, chown -R etcd: its data dir, install its files from out/nodes/<name>/root, start etcd (out/README.md)`);
+  say(`next: etcd-gen build ${args.out} -o out, then out/runbooks/takeover.sh: it moves the members one at a time, each only with the others healthy, from etcd3 to etcd-gen's etcd.service on the same data (out/README.md)`);
   return EXIT_OK;
 }
 

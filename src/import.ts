@@ -21,6 +21,7 @@ import { FileTransaction } from './fsutil.js';
 import { parseClusterSource } from './load.js';
 import { importMessages as m } from './messages.js';
 import { keyTypeOf, readPrivateKey } from './pki/inspect.js';
+import { PROCEDURE_RECORD, type ProcedureRecord } from './pki/revoke.js';
 import { SECRETS_GITIGNORE } from './pki/store.js';
 import { packageRoot } from './resources.js';
 import { validateCluster } from './validate.js';
@@ -301,7 +302,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
     { text: `# yaml-language-server: $schema=${schemaPath}` },
     { text: `# Written by etcd-gen import from ${files.dir}, the env directory of a cluster built by the manual` },
     { text: '# procedure. Each value says where it came from. The CA is kept (secrets/ca.crt, ca.key), so members' },
-    { text: '# and clients keep trusting each other through the move, one member at a time.' },
+    { text: '# and clients keep trusting each other through the move (runbooks/takeover.sh), one member at a time.' },
     { text: `name: ${q(name)}${' '.repeat(Math.max(1, 28 - name.length))}# ${options.name ? '--name' : 'from the member names (--name to choose)'}` },
     { text: `token: ${q(token.value)}   # CLUSTER_TOKEN, ${where(token)}`, origin: token },
     { text: 'etcd:' },
@@ -331,7 +332,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
   if (!result.config) throw new InputError(mapped.filter((d) => d.severity === 'error'));
 
   notes.push(m.unitNotRead);
-  if (sharedCerts.length > 0) notes.push(m.revokeShared(sharedCerts.map((c) => c.file)));
+  if (sharedCerts.length > 0) notes.push(m.revokeShared(options.configFile, sharedCerts.map((c) => c.file)));
   return { clusterYaml, caCertPem: files.caCert ?? '', caKeyPem: files.caKey ?? '', notes, sharedCerts, warnings: mapped.filter((d) => d.severity === 'warning') };
 }
 
@@ -401,7 +402,7 @@ export async function readProcedureDir(dir: string): Promise<ProcedureFiles> {
  * key's bytes as cfssl wrote them). Refuses when either exists: an import never replaces a CA or a file.
  */
 export async function writeImport(result: ImportResult, configFile: string, secretsDir: string): Promise<void> {
-  const taken = [configFile, path.join(secretsDir, 'ca.crt'), path.join(secretsDir, 'ca.key')].filter((f) => existsSync(f));
+  const taken = [configFile, path.join(secretsDir, 'ca.crt'), path.join(secretsDir, 'ca.key'), ...(result.sharedCerts.length > 0 ? [path.join(secretsDir, PROCEDURE_RECORD)] : [])].filter((f) => existsSync(f));
   if (taken.length > 0) {
     throw new InputError(taken.map((f) => diag('error', { file: f, line: 1, column: 1 }, '', m.importWouldReplace)));
   }
@@ -410,5 +411,10 @@ export async function writeImport(result: ImportResult, configFile: string, secr
   tx.write(path.join(secretsDir, 'ca.crt'), result.caCertPem, 0o644, { exclusive: true, dirMode: 0o700 });
   tx.write(path.join(secretsDir, 'ca.key'), result.caKeyPem, 0o600, { exclusive: true, dirMode: 0o700 });
   tx.write(path.join(secretsDir, '.gitignore'), SECRETS_GITIGNORE, 0o644, { dirMode: 0o700 });
+  // build --revoke reads it: the shared certificates are revoked only once takeover.sh has moved every member off them.
+  if (result.sharedCerts.length > 0) {
+    const record: ProcedureRecord = { sharedCertificates: result.sharedCerts };
+    tx.write(path.join(secretsDir, PROCEDURE_RECORD), `${JSON.stringify(record, null, 2)}\n`, 0o644, { exclusive: true, dirMode: 0o700 });
+  }
   await tx.commit();
 }

@@ -199,6 +199,6 @@ export const importMessages = {
   importWouldReplace: 'already exists, and an import never replaces a file or a CA: choose another -o or --secrets, or move it aside',
   unitNotRead:
     "the procedure's unit (etcd3.service, from systemd-service.conf) is not read: etcd-gen's etcd.conf and etcd.service replace it; carry over any flag you added to it (quota, snapshot count, heartbeat) by hand",
-  revokeShared: (files: readonly string[]) =>
-    `after the move, revoke the procedure's shared certificates, which the kept CA still trusts: etcd-gen build CONFIG ${files.map((f) => `--revoke ${f}`).join(' ')}, then deploy`,
+  revokeShared: (configFile: string, files: readonly string[]) =>
+    `once out/runbooks/takeover.sh has moved every member (it records that in out/takeover.json; build refuses this before), revoke the procedure's shared certificates, which the kept CA still trusts: etcd-gen build ${configFile} -o out ${files.map((f) => `--revoke ${f}`).join(' ')}, then out/runbooks/rotate-certs.sh`,
 } as const;

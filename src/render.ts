@@ -98,6 +98,7 @@ export const RUNBOOKS = [
   'replace-member.sh',
   'remove-member.sh',
   'rotate-certs.sh',
+  'takeover.sh',
 ] as const;
 
 function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -80,6 +80,34 @@ describe('import', { skip: !haveCfssl && !isCI ? 'needs cfssl and cfssljson (gol
     const again = runCli(['import', env, '--etcd-version', '3.5.16', '-o', config]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /cluster\.yaml:1:1: \$: already exists, and an import never replaces a file or a CA/);
+  });
+
+  it('names runbooks/takeover.sh for the move, and build --revoke of a shared certificate waits for the record of it', async (t) => {
+    const dir = tempDir(t);
+    const imported = runCli(['import', env, '--etcd-version', '3.5.16', '-o', 'cluster.yaml'], { cwd: dir });
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stderr, /next: etcd-gen build cluster\.yaml -o out, then out\/runbooks\/takeover\.sh/);
+    assert.doesNotMatch(imported.stderr, /chown|stop and disable/, "no move by hand");
+    assert.match(readFileSync(path.join(dir, 'cluster.yaml'), 'utf8'), /runbooks\/takeover\.sh/);
+    const record = JSON.parse(readFileSync(path.join(dir, 'secrets', 'procedure-certs.json'), 'utf8')) as { sharedCertificates: { serial: string }[] };
+    assert.equal(record.sharedCertificates.length, 2, 'the shared peer and client certificates are recorded');
+    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+
+    const revoke = () => runCli(['build', 'cluster.yaml', '-o', 'out', '--revoke', path.join(env, 'etcd-client.pem')], { cwd: dir });
+    const before = revoke();
+    assert.equal(before.status, 2, before.stderr);
+    assert.match(before.stderr, /etcd-client\.pem is one of the manual procedure's shared certificates .*there is no out\/takeover\.json .*Run out\/runbooks\/takeover\.sh first/);
+    assert.ok(!existsSync(path.join(dir, 'secrets', 'ca.crl')), 'nothing revoked');
+    // A record that misses a member (one added since) is not enough either.
+    const write = (moved: string[]) => writeFileSync(path.join(dir, 'out', 'takeover.json'), JSON.stringify({ generator: 'etcd-gen runbooks/takeover.sh', moved }));
+    write(NODES.slice(0, 2).map((n) => n.name));
+    const partial = revoke();
+    assert.equal(partial.status, 2, partial.stderr);
+    assert.match(partial.stderr, /out\/takeover\.json does not list k8s1-etcd3\.k8s\.lan as moved/);
+    write(NODES.map((n) => n.name));
+    const moved = revoke();
+    assert.equal(moved.status, 0, moved.stderr);
+    assert.ok(existsSync(path.join(dir, 'secrets', 'ca.crl')), 'revoked once every member has moved');
   });
 
   const cases: { name: string; edit: (t: string) => string; says: RegExp }[] = [

@@ -32,6 +32,11 @@ export const pkiMessages = {
     `"${request}" is no certificate file, certificate id or hex serial: name a file, one of ${known.join(', ')}, or a serial such as 4f:0a:...`,
   revokeInUse: (from: string, id: string) =>
     `${from} is the serial of ${id}, which this build still uses: revoke it by its id (--revoke ${id}) to have it reissued in the same build`,
+  revokeBeforeMove: (from: string, record: string, notMoved: readonly string[] | null, runbook: string) =>
+    `${from} is one of the manual procedure's shared certificates (etcd-gen import recorded it), and ` +
+    (notMoved === null ? `there is no ${record} saying that every member has moved off it` : `${record} does not list ${notMoved.join(', ')} as moved`) +
+    `: a member that still uses it would be cut off by the revocation list. Run ${runbook} first (it moves the members left, checks each runs this output's unit and records it there), then build --revoke again`,
+  procedureRecordUnreadable: 'not the JSON list of shared certificates etcd-gen import writes: restore it from backup, or delete it to revoke without the check that every member has moved',
   crlUnreadable: 'not a PEM certificate revocation list: restore it from backup (the list of revoked certificates cannot be made again)',
   nothingToRotate: 'there is no CA to rotate yet: run etcd-gen build once without --rotate-ca',
   leafClampedToCa: (end: Date) => `ends on ${iso(end)} with the CA, earlier than certDays asks: plan a CA rotation`,

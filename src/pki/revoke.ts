@@ -11,6 +11,7 @@
  * The list only grows (a revocation is never undone); the stored CRL is reused byte for byte until it does.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import type { CertPair, StoredPair } from './index.js';
 import { keyTypeOf, normalizeSerial as normalize, parseCert } from './inspect.js';
@@ -83,4 +84,45 @@ export function checkNotInUse(targets: readonly RevokeTarget[], pairs: ReadonlyM
       if (normalize(p.serialNumber) === t.serial) throw new UsageError(pkiMessages.revokeInUse(t.from, p.spec.id));
     }
   }
+}
+
+/** What etcd-gen import leaves in the secrets directory: the manual procedure's shared certificates. */
+export const PROCEDURE_RECORD = 'procedure-certs.json';
+/** What runbooks/takeover.sh writes into the output once it has seen every member run this output's unit. */
+export const TAKEOVER_RECORD = 'takeover.json';
+
+export interface ProcedureRecord {
+  sharedCertificates: { file: string; serial: string; subject: string }[];
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return null;
+  }
+}
+
+/**
+ * Refuses to revoke one of the procedure's shared certificates (as import recorded them) before
+ * takeover.sh has recorded that every member moved off it. A build cannot see the members; the runbook
+ * can, and it checks again, live, before it installs a revocation list (refuse_revoked_in_use).
+ */
+export async function checkMovedOff(targets: readonly RevokeTarget[], secretsDir: string, outDir: string, members: readonly string[], shown: (file: string) => string): Promise<void> {
+  if (targets.length === 0) return;
+  const recordFile = path.join(secretsDir, PROCEDURE_RECORD);
+  const record = await readJson(recordFile);
+  if (record === undefined) return;
+  const shared = (record as Partial<ProcedureRecord> | null)?.sharedCertificates;
+  if (!Array.isArray(shared)) throw new InputError([problem(shown(recordFile), pkiMessages.procedureRecordUnreadable)]);
+  const sharedSerials = new Set(shared.map((c) => normalize(String(c.serial))));
+  const hit = targets.find((t) => sharedSerials.has(t.serial));
+  if (hit === undefined) return;
+  const takeoverFile = path.join(outDir, TAKEOVER_RECORD);
+  const moved = (await readJson(takeoverFile)) as { moved?: unknown } | null | undefined;
+  const movedNames = Array.isArray(moved?.moved) ? moved.moved.map(String) : null;
+  const notMoved = movedNames === null ? null : members.filter((m) => !movedNames.includes(m));
+  if (notMoved !== null && notMoved.length === 0) return;
+  throw new UsageError(pkiMessages.revokeBeforeMove(hit.from, shown(takeoverFile), notMoved, shown(path.join(outDir, 'runbooks', 'takeover.sh'))));
 }

@@ -334,6 +334,40 @@ PEER_CHECK
   [ -z "$PEER_REFUSALS" ]
 }
 
+# The serials (lowercase hex, no leading zeros) that this output's revocation list revokes; none
+# without a list (etcd-gen build --revoke makes one).
+revoked_serials() {
+  local crl="$OUT_DIR/nodes/${MEMBERS[0]}/root$PKI_DIR/ca.crl"
+  [ -f "$crl" ] || return 0
+  command -v openssl >/dev/null || die "$EXIT_USAGE" "openssl is not installed here: it reads this output's revocation list ($crl)"
+  openssl crl -inform DER -in "$crl" -noout -text | sed -n 's/^ *Serial Number: *//p' | tr 'A-F' 'a-f' | sed 's/^0*//'
+}
+
+# The serial (as revoked_serials writes it) of the certificate served at HOST:PORT $1, from here with the
+# admin certificate; nothing when nothing answers there. A peer URL refuses the admin certificate (its
+# CN is not the peers'), but only after it has sent its own, which s_client prints before it fails.
+served_serial() {
+  { timeout 10 openssl s_client -connect "$1" -cert "$ADMIN_PKI/admin.crt" -key "$ADMIN_PKI/admin.key" </dev/null 2>/dev/null || true; } |
+    { openssl x509 -noout -serial 2>/dev/null || true; } | sed 's/^serial=//' | tr 'A-F' 'a-f' | sed 's/^0*//'
+}
+
+# Refuses when a member still serves, on its client or peer URL, a certificate this output's revocation
+# list revokes: once the list is installed, every other member refuses that member's peer connections
+# and it drops out. $1 says what to run first. Clients are not seen: one that still uses a revoked
+# certificate (kube-apiserver with the procedure's shared client certificate) is cut off.
+refuse_revoked_in_use() {
+  local revoked m addr serial in_use=""
+  revoked=$(revoked_serials)
+  [ -n "$revoked" ] || return 0
+  for m in "${MEMBERS[@]}"; do
+    for addr in "${CLIENT_URL[$m]#https://}" "${PEER_URL[$m]#https://}"; do
+      serial=$(served_serial "$addr")
+      if [ -n "$serial" ] && grep -qxF "$serial" <<<"$revoked"; then in_use="$in_use${in_use:+, }$m on $addr (serial $serial)"; fi
+    done
+  done
+  [ -z "$in_use" ] || die "$EXIT_REFUSED" "this output's revocation list revokes certificates that members still serve: $in_use. Installed, it would cut those members off; nothing was changed. $1"
+}
+
 # `etcdctl member ARGS...` for a membership change. etcd refuses one while a peer has been connected for
 # only a few seconds ("unhealthy cluster"): such a refusal is retried until ETCD_GEN_WAIT runs out.
 reconfigure() {

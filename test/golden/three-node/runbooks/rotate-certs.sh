@@ -97,6 +97,8 @@ fi
 if [ -n \"\$why\" ]; then echo \"\${why#; }\"; else echo none; fi"
 }
 
+refuse_revoked_in_use "Move them to this output's own certificates first (a member the manual procedure built: runbooks/takeover.sh), then run this again."
+
 if [ "$ALL_AT_ONCE" = true ]; then
   up=0
   for m in "${MEMBERS[@]}"; do healthy "${CLIENT_URL[$m]}" && up=$((up + 1)); done
