@@ -1,0 +1,69 @@
+/**
+ * npm run bench:live: wall times of the runbooks against a live 3-member cluster (the loopback harness of
+ * the live tests: root, and the etcd releases of `npm run etcd:fetch`), on the newest release of each
+ * supported line. Each figure is the median of several runs. Targets are reported, not enforced.
+ *
+ * health.sh must answer in seconds whatever the state: healthy, with one member down, with all down.
+ */
+import type { TestContext } from 'node:test';
+import { startLoopbackCluster, type LoopbackCluster } from '../test/harness/cluster.js';
+import { selectReleases } from '../test/harness/releases.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+/** Enough of node:test's context for the harness: cleanups run when the bench of a release ends. */
+function benchContext(name: string): { t: TestContext; cleanup: () => Promise<void> } {
+  const cleanups: (() => unknown)[] = [];
+  const t = {
+    name,
+    after: (fn: () => unknown) => cleanups.push(fn),
+    skip: (why: string) => {
+      throw new Error(`${name}: ${why}`);
+    },
+    diagnostic: () => undefined,
+  } as unknown as TestContext;
+  return { t, cleanup: async () => { for (const fn of cleanups.reverse()) await fn(); } };
+}
+
+/** Median wall time of health.sh, in ms, and the exit code of its last run. */
+function timeHealth(cluster: LoopbackCluster): { ms: number; status: number | null } {
+  const times: number[] = [];
+  let status: number | null = null;
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    status = cluster.runbook('health.sh').status;
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)] ?? NaN, status };
+}
+
+if (process.getuid?.() !== 0) {
+  process.stdout.write('bench:live needs root (network and mount namespaces, users per member): skipped\n');
+  process.exit(0);
+}
+const { releases } = selectReleases('newest');
+if (releases.length === 0) {
+  process.stdout.write('bench:live needs the etcd releases of test/etcd-matrix.txt (npm run etcd:fetch): skipped\n');
+  process.exit(0);
+}
+
+const lines = ['', `health.sh wall time, median of ${RUNS} runs (targets: 2 s healthy, 5 s with one member down, 10 s with all down)`, '', '| etcd | healthy | one member down | all down |', '|---|---:|---:|---:|'];
+for (const release of releases) {
+  const { t, cleanup } = benchContext(`bench ${release.version}`);
+  try {
+    const cluster = await startLoopbackCluster(t, { name: 'bench', release });
+    if (!cluster) throw new Error('the cluster did not start');
+    const healthy = timeHealth(cluster);
+    await cluster.stop('m3');
+    const oneDown = timeHealth(cluster);
+    await cluster.stop('m2');
+    await cluster.stop('m1');
+    const allDown = timeHealth(cluster);
+    const cell = (r: { ms: number; status: number | null }, exit: number) => `${(r.ms / 1000).toFixed(2)} s${r.status === exit ? '' : ` (exit ${r.status}, expected ${exit})`}`;
+    lines.push(`| ${release.version} | ${cell(healthy, 0)} | ${cell(oneDown, 1)} | ${cell(allDown, 1)} |`);
+  } finally {
+    await cleanup();
+  }
+}
+process.stdout.write(`${lines.join('\n')}\n`);
