@@ -97,6 +97,7 @@ export const RUNBOOKS = [
   'replace-member.sh',
   'remove-member.sh',
   'rotate-certs.sh',
+  'upgrade.sh',
 ] as const;
 
 function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {
