@@ -4,7 +4,7 @@
  * are reported, not enforced: speed is measured here, never asserted in tests.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,4 +172,29 @@ const r2 = 1 - points.reduce((a, [x, y]) => a + (y - (intercept + slope * x)) **
 lines.push(
   `| build time linear in members: least-squares fit over 3 to 15 members | ${fmt(slope, 1)} ms per member + ${fmt(intercept)} ms, R² ${fmt(r2, 3)} | ${verdict(r2 >= 0.97)} |`,
 );
+
+// The upgrade path, live (test/upgrade.test.ts on the loopback harness: root, and the matrix's binaries):
+// each step's wall time, and the longest any write of the client writing all along waited.
+// BENCH_UPGRADE=0 leaves it out (it takes minutes).
+if (process.env.BENCH_UPGRADE !== '0' && process.getuid?.() === 0) {
+  const reportFile = path.join(os.tmpdir(), `etcd-gen-bench-upgrade-${process.pid}.json`);
+  process.stderr.write('  upgrade path 3.4.23 -> 3.7.3 -> 3.6.16, live (minutes; BENCH_UPGRADE=0 skips it)\n');
+  const r = spawnSync(process.execPath, ['--test', path.join(root, 'dist', 'test', 'upgrade.test.js')], {
+    encoding: 'utf8',
+    env: { ...process.env, ETCD_GEN_UPGRADE_REPORT: reportFile, ETCD_GEN_TEST_PARALLEL: '1' },
+  });
+  let steps: { step: string; wallMs: number; writes: number; failed: number; longestWriteMs: number }[] = [];
+  try {
+    steps = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof steps;
+    rmSync(reportFile, { force: true });
+  } catch {
+    lines.push('', `upgrade path: no report (the live test ${r.status === 0 ? 'was skipped: are the matrix binaries fetched (npm run etcd:fetch)?' : `failed:\n${r.stdout.split('\n').filter((l) => /not ok|Error|expected|actual/.test(l)).slice(0, 10).join('\n')}`})`);
+  }
+  if (steps.length > 0) {
+    lines.push('', '| upgrade step (runbooks/upgrade.sh, 3 members) | wall s | writes | failed | longest write ms |', '|---|---:|---:|---:|---:|');
+    for (const st of steps) lines.push(`| ${st.step} | ${fmt(st.wallMs / 1000, 1)} | ${st.writes} | ${st.failed} | ${st.longestWriteMs} |`);
+  }
+} else {
+  lines.push('', 'upgrade path: skipped (BENCH_UPGRADE=0, or not root: the live harness needs root)');
+}
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -110,7 +110,8 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
   const onMember = (m: string, command: string) => cluster.ns('bash', [memberShell, cluster.host(m), command], { timeout: 60_000 });
   const tarballs = new Map(releases.map((r) => [r?.version ?? '', releaseTarball(cluster, r as TestRelease)]));
   const written: string[] = [];
-  const report: string[] = [];
+  /** What npm run bench reports (ETCD_GEN_UPGRADE_REPORT names the file): per step, wall time and writes. */
+  const report: { step: string; wallMs: number; writes: number; failed: number; longestWriteMs: number }[] = [];
 
   await t.test('refused: a skipped minor, a downgrade without the API', () => {
     setVersion(cluster, '3.6.16');
@@ -135,7 +136,7 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
     assert.equal(built.status, 0, built.stderr);
     assert.match(built.stderr, new RegExp(`etcd ${from.replace(/\./g, '\\.')} -> ${to.replace(/\./g, '\\.')}: a (patch|minor) (up|down)grade.*runbooks/upgrade\\.sh`));
     const args = ['--yes', '--tarball', tarballs.get(to) ?? ''];
-    const writer = startWriter(cluster, `/up/w-${to}-`);
+    const writer = startWriter(cluster, `/up/w-${to}-${options.downgrade ? 'down' : 'up'}-`);
     await sleep(1500);
     const started = Date.now();
     let rerun = null;
@@ -174,6 +175,7 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
     }
     const wallMs = Date.now() - started;
     const w = await writer.stop();
+    assert.ok(w.writes >= 10, `the writer kept writing (${w.writes} writes)`);
     assert.deepEqual(versions(cluster), cluster.members.map(() => to), `every member runs ${to}`);
     assert.equal(clusterVersion(cluster), `3.${to.split('.')[1]}.0`, 'the cluster version moved');
     for (const key of written) {
@@ -182,7 +184,7 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
       assert.notEqual(got.stdout.trim(), '', `${key} reads back after ${from} -> ${to}`);
     }
     const line = `${from} -> ${to}${options.interrupt ? ' (killed after its second member, run again)' : ''}: ${(wallMs / 1000).toFixed(1)} s, ${w.writes} writes, ${w.failed.length} failed, longest write ${w.longestMs} ms`;
-    report.push(line);
+    report.push({ step: `${from} -> ${to}${options.interrupt ? ' (interrupted, run again)' : ''}`, wallMs, writes: w.writes, failed: w.failed.length, longestWriteMs: w.longestMs });
     t.diagnostic(line);
     for (const f of w.failed) t.diagnostic(`  ${f}`);
     return w;
@@ -224,5 +226,5 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
   await t.test(`3.7.3 -> ${DOWNGRADE_TO} through the downgrade API`, async () => {
     await step('3.7.3', DOWNGRADE_TO, { downgrade: true });
   });
-  t.diagnostic(`upgrade path:\n${report.join('\n')}`);
+  if (process.env.ETCD_GEN_UPGRADE_REPORT) writeFileSync(process.env.ETCD_GEN_UPGRADE_REPORT, JSON.stringify(report, null, 2));
 });
