@@ -15,7 +15,8 @@ import { compareReleases, newestOfLine, parseRelease, releaseLine, type ReleaseN
  * before upgrading to the next minor version". The last is advice etcd does not enforce: the plan takes
  * that route, and a build allows a minor step from an older patch (with a note) unless a minimum below
  * says otherwise. 3.4 -> 3.5 is refused by etcd's guide only with auth enabled (https://etcd.io/docs/v3.5/upgrades/upgrade_3_5/);
- * etcd-gen's clusters authenticate by certificate, without etcd's auth.
+ * etcd-gen's clusters authenticate by certificate, without etcd's auth. The 3.6 guide's `etcdutl check
+ * v2store` is for clusters that ever ran with --enable-v2; etcd-gen never sets it.
  */
 export interface MinorMinimum {
   /** The minor release being upgraded to. */

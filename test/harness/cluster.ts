@@ -194,7 +194,7 @@ export async function startLoopbackCluster(
     for (const d of [rootOf(member), varOf(member), runOf(member)]) mkdirSync(d, { recursive: true });
     if (options.memberBin) {
       mkdirSync(binOf(member), { recursive: true, mode: 0o755 });
-      for (const b of ['etcd', 'etcdctl', 'etcdutl']) if (existsSync(path.join(etcdBin, b))) cpSync(path.join(etcdBin, b), path.join(binOf(member), b));
+      for (const b of ['etcd', 'etcdctl', 'etcdutl']) if (existsSync(path.join(etcdBin, b))) cpSync(path.join(etcdBin, b), path.join(binOf(member), b), { dereference: true });
     }
     const users = etcUsersWith(uidOf(i), mkdtempSync(path.join(dir, `users-${member}-`)));
     return [host(member), member, String(uidOf(i)), logFile(member), users.passwd, users.group, ...binds(member).flat()].join('\t');
