@@ -228,3 +228,25 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
   });
   if (process.env.ETCD_GEN_UPGRADE_REPORT) writeFileSync(process.env.ETCD_GEN_UPGRADE_REPORT, JSON.stringify(report, null, 2));
 });
+
+test('upgrade.sh refuses a cluster whose members run a release the step may not leave (3.5.16 to 3.6, built twice without running it)', { timeout: 10 * 60_000 }, async (t: TestContext) => {
+  const from = cachedRelease('3.5.16');
+  const to = cachedRelease('3.6.16');
+  if (!from || !to) {
+    if (isCI) assert.fail(`no binaries for etcd 3.5.16 and 3.6.16 in ${cacheDir}/etcd: run \`npm run etcd:fetch\``);
+    t.skip('no binaries for etcd 3.5.16 and 3.6.16');
+    return;
+  }
+  const cluster = await startLoopbackCluster(t, { name: 'below', release: from, memberBin: MEMBER_BIN });
+  if (!cluster) return;
+  // The operator builds 3.5.35 (a patch step) and then 3.6.16 without running upgrade.sh in between.
+  for (const version of ['3.5.35', '3.6.16']) {
+    setVersion(cluster, version);
+    const built = build(cluster);
+    assert.equal(built.status, 0, built.stderr);
+  }
+  const r = cluster.runbook('upgrade.sh', ['--yes', '--tarball', releaseTarball(cluster, to)], { env: toolsOf(to) });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /m\d runs etcd 3\.5\.16: every member must run 3\.5\.26 or later before 3\.6/);
+  assert.deepEqual(versions(cluster), ['3.5.16', '3.5.16', '3.5.16'], 'nothing was changed');
+});

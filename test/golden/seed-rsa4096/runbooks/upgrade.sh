@@ -84,12 +84,12 @@ cluster_version_is() { [ "$(cluster_version "$1")" = "$2" ]; }
 # that do not answer), from each member's `endpoint status`.
 declare -A VERSION_OF=() ID_OF=() RAFT_OF=() STATUS_SAID=()
 read_status() {
-  local m status said leader_id=""
+  local m status leader_id=""
   LEADER="" SILENT=()
   for m in "${MEMBERS[@]}"; do
-    if ! status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>/tmp/.etcd-gen-upgrade.$$); then
-      said=$(cat /tmp/.etcd-gen-upgrade.$$)
-      STATUS_SAID[$m]=$(etcdctl_said "$said")
+    # With its errors: they say why a member does not answer; the fields are lines of their own.
+    if ! status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>&1); then
+      STATUS_SAID[$m]=$(etcdctl_said "$status")
       SILENT+=("$m")
       VERSION_OF[$m]=""
       continue
@@ -99,7 +99,6 @@ read_status() {
     RAFT_OF[$m]=$(status_field "$status" RaftIndex)
     leader_id=$(printf '%x' "$(status_field "$status" Leader)")
   done
-  rm -f /tmp/.etcd-gen-upgrade.$$
   for m in "${MEMBERS[@]}"; do
     [ -n "${ID_OF[$m]:-}" ] && [ "${ID_OF[$m]}" = "$leader_id" ] && LEADER=$m
   done
