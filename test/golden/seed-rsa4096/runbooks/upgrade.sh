@@ -10,15 +10,16 @@ Usage: $PROG [--help] [--yes] [--tarball FILE]
 Moves every member of etcd cluster $CLUSTER to etcd $ETCD_VERSION, the release this output was built
 for, one member at a time: one step of the path 'etcd-gen plan' prints. First a snapshot, saved and
 checked (snapshot.sh); every member must be healthy and no alarm raised. Then, followers first and the
-leader last (leadership moved away first): install etcd $ETCD_VERSION (${INSTALL_FROM} route of
-etcd.install) and this output's etcd.conf and unit on the member, restart it, and wait until it is
+leader last (leadership moved away first): install etcd $ETCD_VERSION (etcd.install from:
+$INSTALL_FROM) and this output's etcd.conf and unit on the member, restart it, and wait until it is
 healthy, runs $ETCD_VERSION, lists the same members as the others, and has caught up with the leader's
 raft index. The first problem stops it, with the cluster serving. At the end the cluster version must
 have moved. A minor downgrade goes through etcd's downgrade API first (etcdctl downgrade validate and
 enable, from 3.$DOWNGRADE_API_SINCE_MINOR). Run again after an interruption: members on $ETCD_VERSION
 are skipped, and a member it left stopped goes first.
 
-Run it with the etcdctl (and etcdutl) of $ETCD_VERSION, or of the running release for a downgrade.
+Run it with the etcdctl (and etcdutl) of $ETCD_VERSION; a downgrade needs an etcdctl with the
+downgrade command (3.$DOWNGRADE_API_SINCE_MINOR or later).
 
   --yes            do not ask first
   --tarball FILE   a release tarball of etcd $ETCD_VERSION here, sent to each member instead of each
@@ -163,7 +164,7 @@ if [ -n "$cluster_before" ] && [ "$(cut -d. -f2 <<<"$cluster_before")" -gt "$TAR
   [ "$(cut -d. -f2 <<<"$cluster_before")" -ge "$DOWNGRADE_API_SINCE_MINOR" ] ||
     die "$EXIT_REFUSED" "cluster version $cluster_before has no downgrade API: the way back is a new cluster of $ETCD_VERSION restored from a snapshot (runbooks/restore.sh of its output)"
   "$etcdctl_bin" --help 2>/dev/null | grep -q '^ *downgrade' ||
-    die "$EXIT_USAGE" "this etcdctl has no downgrade command: run the downgrade with the etcdctl of the running release (ETCDCTL_BIN=...)"
+    die "$EXIT_USAGE" "this etcdctl has no downgrade command: run the downgrade with an etcdctl of 3.$DOWNGRADE_API_SINCE_MINOR or later (ETCDCTL_BIN=...)"
 fi
 
 # Every member healthy, no alarm, and the members as every one of them lists them.
