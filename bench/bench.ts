@@ -172,4 +172,5 @@ const r2 = 1 - points.reduce((a, [x, y]) => a + (y - (intercept + slope * x)) **
 lines.push(
   `| build time linear in members: least-squares fit over 3 to 15 members | ${fmt(slope, 1)} ms per member + ${fmt(intercept)} ms, R² ${fmt(r2, 3)} | ${verdict(r2 >= 0.97)} |`,
 );
+
 process.stdout.write(`${lines.join('\n')}\n`);

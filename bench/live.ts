@@ -4,8 +4,14 @@
  * supported line. Each figure is the median of several runs. Targets are reported, not enforced.
  *
  * health.sh must answer in seconds whatever the state: healthy, with one member down, with all down.
+ * The upgrade path (test/live/upgrade.test.ts): each step's wall time and the longest write wait.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { startLoopbackCluster, type LoopbackCluster } from '../test/harness/cluster.js';
 import { selectReleases } from '../test/harness/releases.js';
 
@@ -65,5 +71,29 @@ for (const release of releases) {
   } finally {
     await cleanup();
   }
+}
+// The upgrade path, live (test/live/upgrade.test.ts on the loopback harness: root, and the matrix's binaries):
+// each step's wall time, and the longest any write of the client writing all along waited.
+// BENCH_UPGRADE=0 leaves it out (it takes minutes).
+if (process.env.BENCH_UPGRADE !== '0') {
+  const reportFile = path.join(os.tmpdir(), `etcd-gen-bench-upgrade-${process.pid}.json`);
+  process.stderr.write('  upgrade path 3.4.23 -> 3.7.3 -> 3.6.16, live (minutes; BENCH_UPGRADE=0 skips it)\n');
+  const r = spawnSync(process.execPath, ['--test', fileURLToPath(new URL('../test/live/upgrade.test.js', import.meta.url))], {
+    encoding: 'utf8',
+    env: { ...process.env, ETCD_GEN_UPGRADE_REPORT: reportFile, ETCD_GEN_TEST_PARALLEL: '1' },
+  });
+  let steps: { step: string; wallMs: number; writes: number; failed: number; longestWriteMs: number }[] = [];
+  try {
+    steps = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof steps;
+    rmSync(reportFile, { force: true });
+  } catch {
+    lines.push('', `upgrade path: no report (the live test ${r.status === 0 ? 'was skipped: are the matrix binaries fetched (npm run etcd:fetch)?' : `failed:\n${r.stdout.split('\n').filter((l) => /not ok|Error|expected|actual/.test(l)).slice(0, 10).join('\n')}`})`);
+  }
+  if (steps.length > 0) {
+    lines.push('', '| upgrade step (runbooks/upgrade.sh, 3 members) | wall s | writes | failed | longest write ms |', '|---|---:|---:|---:|---:|');
+    for (const st of steps) lines.push(`| ${st.step} | ${(st.wallMs / 1000).toFixed(1)} | ${st.writes} | ${st.failed} | ${st.longestWriteMs} |`);
+  }
+} else {
+  lines.push('', 'upgrade path: skipped (BENCH_UPGRADE=0)');
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
 import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
 import { compareIdentity, previousIdentity, type IdentityProblem } from './identity.js';
+import type { ReleaseStep } from './upgrade.js';
 import { loadClusterFile, locate, type LoadedDocument } from './load.js';
 import { buildModel, type ClusterModel } from './model.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
@@ -68,6 +69,8 @@ export interface Compiled {
    * identity that are rolled out (src/identity.ts), and members whose etcd.conf changed.
    */
   rolloutSteps: string[];
+  /** The etcd release move this build is a step of (src/upgrade.ts), as data; empty when the release stays. */
+  releaseSteps: ReleaseStep[];
 }
 
 export interface CrlState {
@@ -118,11 +121,13 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const existing = await inspectOutput(options.outDir);
   // Before anything is issued: a change the running cluster cannot roll out is refused here.
   const identitySteps: string[] = [];
+  const releaseSteps: ReleaseStep[] = [];
   if (existing.manifest) {
     const previous = await previousIdentity(existing.manifest, (p) => readOutputFile(options.outDir, p));
     const comparison = compareIdentity(previous, model, validation.config);
     if (comparison.problems.length > 0) throw new InputError(identityDiagnostics(comparison.problems, doc));
     identitySteps.push(...comparison.steps);
+    releaseSteps.push(...comparison.releaseSteps);
   }
   const knownIds = certSpecs(model).map((s) => s.id);
   const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
@@ -149,8 +154,9 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
   const manifest = buildManifest(files, model, packageVersion());
   const secretsWarnings = await secretsDirWarnings(secretsDir);
-  const rolloutSteps = [...identitySteps, ...settingsSteps(existing.manifest, manifest)];
-  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile }, rolloutSteps };
+  // upgrade.sh installs each member's etcd.conf with the new release: no rotate-certs.sh step of its own.
+  const rolloutSteps = [...identitySteps, ...(releaseSteps.length > 0 ? [] : settingsSteps(existing.manifest, manifest))];
+  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile }, rolloutSteps, releaseSteps };
 }
 
 /** Refused identity changes as diagnostics at the field to change back or pin. */

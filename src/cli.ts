@@ -201,6 +201,7 @@ async function runBuild(args: BuildArgs): Promise<number> {
       ...result.report,
       membershipSteps: steps?.steps ?? [],
       rolloutSteps: result.rolloutSteps,
+      releaseSteps: result.releaseSteps,
       certificates: [...result.pki.pairs.values()].map((p) => ({ id: p.spec.id, action: p.action, reason: p.reason, notAfter: p.notAfter.toISOString() })),
       rotation: result.pki.rotation,
       revoked: result.crl?.added.map((t) => ({ from: t.from, serial: t.serial })) ?? [],
@@ -284,10 +285,11 @@ async function runPlan(args: PlanArgs): Promise<number> {
     return EXIT_OK;
   }
   // What the deployed cluster is, against cluster.yaml: a change a build would refuse is refused here too.
-  const identity = compareIdentity(await previousIdentity(existing.manifest, (p) => readOutputFile(args.out, p)), model, config);
+  const identity = compareIdentity(await previousIdentity(existing.manifest, (p) => readOutputFile(args.out, p)), model, config, { wholePath: true });
   if (identity.problems.length > 0) throw new InputError(identityDiagnostics(identity.problems, doc));
   const plan = planMembership(existing.manifest.members ?? [], model);
-  process.stdout.write(formatPlan(plan, model.name, identity.steps));
+  if (output.json) printJson({ ok: true, cluster: model.name, membershipSteps: plan.steps, rolloutSteps: identity.steps, releaseSteps: identity.releaseSteps, warnings: plan.warnings });
+  else process.stdout.write(formatPlan(plan, model.name, identity.steps));
   return plan.steps.length > 0 || identity.steps.length > 0 ? EXIT_ATTENTION : EXIT_OK;
 }
 
@@ -443,11 +445,11 @@ function cli(argv: string[]): Argv {
     )
     .command<PlanArgs>(
       'plan <config>',
-      'Print the safe, ordered steps from the membership of the existing output to the one in cluster.yaml',
+      'Print the safe, ordered steps from the membership and etcd release of the existing output to those in cluster.yaml',
       (y) =>
         withCommon(y)
           .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'The existing output directory to compare with' })
-          .example('$0 plan cluster.yaml -o out', 'What to run, in order, after adding or removing nodes') as unknown as Argv<PlanArgs>,
+          .example('$0 plan cluster.yaml -o out', 'What to run, in order, after adding or removing nodes or changing etcd.version') as unknown as Argv<PlanArgs>,
       async (args) => {
         process.exitCode = await runPlan(args);
       },

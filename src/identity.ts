@@ -17,9 +17,8 @@
  *   cluster, only makes etcd.conf misstate it: keep it, pinned in `token`.
  * - the client and peer ports: every member's URLs would move at once, and members not yet updated would
  *   dial the old ones. Members move one at a time only (plan's move step, replace-member.sh).
- * - an etcd release more than one minor version up, or any minor version down: etcd upgrades one minor
- *   release at a time with a rolling restart, and a downgrade needs etcd's own downgrade procedure first
- *   (https://etcd.io/docs/v3.5/upgrades/).
+ * - an etcd release move that is not one step of src/upgrade.ts (a skipped minor, a minor step from below
+ *   the documented minimum, a minor downgrade without etcd's downgrade API): the message names the path.
  * - a TLS policy with no cipher suite in common with the deployed one.
  * What is rolled instead, as steps: an etcd upgrade the rules allow, and a TLS policy change that keeps a
  * common suite (runbooks/rotate-certs.sh restarts each member in turn, since etcd reads it at start).
@@ -29,6 +28,7 @@ import type { ClusterConfig } from './config.js';
 import { messages } from './messages.js';
 import type { ClusterModel } from './model.js';
 import { peerCommonName } from './pki/profiles.js';
+import { olderPatchNote, planRelease, releaseRefusal, releaseStep, type ReleaseStep } from './upgrade.js';
 import type { Manifest } from './write.js';
 
 export interface ClusterIdentity {
@@ -102,21 +102,20 @@ export interface IdentityComparison {
   problems: IdentityProblem[];
   /** Changes that are rolled out, in order, as steps for people. */
   steps: string[];
+  /** The etcd release move among them, as data (src/upgrade.ts): one step, or none. */
+  releaseSteps: ReleaseStep[];
 }
-
-const parseRelease = (text: string): { minor: number; patch: number } => {
-  const [, minor, patch] = /^3\.(\d+)\.(\d+)$/.exec(text) ?? [];
-  return { minor: Number(minor), patch: Number(patch) };
-};
 
 /**
  * Compares the identity `model` would deploy with the one the cluster has. `config` says which fields the
  * user set (a refused change points at the field that pins it, or at the one it is derived from).
+ * `wholePath` (plan): an etcd release more than one step away gives the steps of the path instead of a refusal.
  */
-export function compareIdentity(previous: KnownIdentity, model: ClusterModel, config: ClusterConfig): IdentityComparison {
+export function compareIdentity(previous: KnownIdentity, model: ClusterModel, config: ClusterConfig, options: { wholePath?: boolean } = {}): IdentityComparison {
   const next = clusterIdentity(model);
   const problems: IdentityProblem[] = [];
   const steps: string[] = [];
+  const releaseSteps: ReleaseStep[] = [];
   if (previous.peerCommonName !== null && previous.peerCommonName !== next.peerCommonName) {
     problems.push({
       pointer: config.tls?.peerCommonName !== undefined ? '/tls/peerCommonName' : '/name',
@@ -135,11 +134,22 @@ export function compareIdentity(previous: KnownIdentity, model: ClusterModel, co
     }
   }
   if (previous.etcdVersion !== null && previous.etcdVersion !== next.etcdVersion) {
-    const before = parseRelease(previous.etcdVersion);
-    const after = parseRelease(next.etcdVersion);
-    if (after.minor > before.minor + 1) problems.push({ pointer: '/etcd/version', message: messages.etcdMinorSkipped(previous.etcdVersion, next.etcdVersion, before.minor + 1) });
-    else if (after.minor < before.minor) problems.push({ pointer: '/etcd/version', message: messages.etcdMinorDowngrade(previous.etcdVersion, next.etcdVersion) });
-    else steps.push(messages.etcdUpgradeStep(previous.etcdVersion, next.etcdVersion, model.paths.bin, after.patch < before.patch && after.minor === before.minor));
+    const refusal = releaseRefusal(previous.etcdVersion, next.etcdVersion);
+    const path = messages.etcdReleasePath(refusal?.path ?? []);
+    // plan lists the whole path; a build carries out one step only.
+    const moves = refusal === null ? [releaseStep(previous.etcdVersion, next.etcdVersion)] : options.wholePath && refusal.path.length > 0 ? refusal.path : null;
+    if (moves !== null) {
+      for (const step of moves) {
+        const build = moves.length > 1 ? `set etcd.version: "${step.to}" and build, then ` : '';
+        steps.push(messages.etcdReleaseStep(`${step.detail}: ${build}runbooks/upgrade.sh`, olderPatchNote(step.from, step.to)));
+        releaseSteps.push(step);
+      }
+      steps.push(...planRelease(previous.etcdVersion, next.etcdVersion).notes.map((n) => `check: ${n}`));
+    } else if (refusal?.kind === 'skip') problems.push({ pointer: '/etcd/version', message: messages.etcdMinorSkipped(previous.etcdVersion, next.etcdVersion, path) });
+    else if (refusal?.kind === 'below-minimum' && refusal.minimum) {
+      const m = refusal.minimum;
+      problems.push({ pointer: '/etcd/version', message: messages.etcdBelowMinimum(previous.etcdVersion, next.etcdVersion, m.minimum, m.why, m.source, path) });
+    } else problems.push({ pointer: '/etcd/version', message: messages.etcdNoDowngradeApi(previous.etcdVersion, next.etcdVersion) });
   }
   if (previous.tls !== null) {
     const before = previous.tls;
@@ -151,5 +161,5 @@ export function compareIdentity(previous: KnownIdentity, model: ClusterModel, co
       steps.push(messages.tlsPolicyStep(before.minVersion, next.tls.minVersion));
     }
   }
-  return { problems, steps };
+  return { problems, steps, releaseSteps };
 }

@@ -82,19 +82,23 @@ export const messages = {
     `the ${kind} port would change from ${before} to ${after} on every member at once, and members not yet updated would dial the old ` +
     `${kind} URLs: members move one at a time only (etcd-gen plan, replace-member.sh). Keep ports.${kind}: ${before}; for other ports, ` +
     `build a new cluster into a new output directory and move the data with snapshot.sh and restore.sh`,
-  etcdMinorSkipped: (before: string, after: string, between: number) =>
-    `etcd ${before} -> ${after} skips 3.${between}: etcd upgrades one minor release at a time, restarting one member after another ` +
-    `(https://etcd.io/docs/v3.5/upgrades/). Build with a 3.${between}.x release first and roll it out, then ${after}`,
-  etcdMinorDowngrade: (before: string, after: string) =>
-    `etcd ${before} -> ${after} is a downgrade to an earlier minor release: members of ${before} wrote data the older release may not read, ` +
-    `and a rolling downgrade needs etcd's own procedure first (etcdctl downgrade enable, from 3.6). Keep etcd.version: "${before}"`,
+  etcdMinorSkipped: (before: string, after: string, path: string) =>
+    `etcd ${before} -> ${after} skips a minor release: etcd moves one minor release at a time, restarting one member after another ` +
+    `(https://etcd.io/docs/v3.6/upgrades/upgrading-etcd/, "Upgrade policy"). ${path}`,
+  etcdBelowMinimum: (before: string, after: string, minimum: string, why: string, source: string, path: string) =>
+    `etcd ${before} -> ${after}: every member must run ${minimum} or later before ${after.replace(/\.\d+$/, '')} (${why}; ${source}). ${path}`,
+  etcdNoDowngradeApi: (before: string, after: string) =>
+    `etcd ${before} -> ${after} is a minor downgrade, and etcd ${before.replace(/\.\d+$/, '')} has no downgrade API (etcdctl downgrade, from 3.6): ` +
+    `members of ${before} wrote data the older release may not read. Keep etcd.version: "${before}"; the way back is a new cluster of ${after} ` +
+    `restored from a snapshot taken before the upgrade (runbooks/restore.sh in that cluster's output; writes since the snapshot are lost)`,
+  etcdReleasePath: (steps: readonly { to: string }[]) =>
+    steps.length === 0
+      ? 'etcd-gen knows no path there'
+      : `The path that works: ${steps.map((s) => s.to).join(' -> ')}, one step per build: set etcd.version: "${steps[0]?.to}", build, run runbooks/upgrade.sh; then the next (etcd-gen plan lists them)`,
   tlsNoCommonSuite: (before: readonly string[], after: readonly string[]) =>
     `the TLS cipher suites would change from ${before.join(',')} to ${after.join(',')}, with none in common: updated members could not ` +
     `talk to the others. Roll out a policy that keeps a suite of the old one first`,
-  etcdUpgradeStep: (before: string, after: string, bin: string, patchDowngrade: boolean) =>
-    `etcd ${before} -> ${after}${patchDowngrade ? ' (a patch downgrade, within one minor release)' : ''}: one member at a time, ` +
-    `the leader last, install etcd ${after} in ${bin} and restart it (systemctl restart etcd), each only when runbooks/health.sh passes; ` +
-    `then runbooks/rotate-certs.sh installs the new etcd.conf`,
+  etcdReleaseStep: (detail: string, note: string | null) => `${detail} (after a verified snapshot, it installs etcd and etcd.conf member by member)${note ? `; ${note}` : ''}`,
   tlsPolicyStep: (before: string | null, after: string | null) =>
     `the TLS policy changed (min version ${before ?? 'default'} -> ${after ?? 'default'}, or the cipher suites): ` +
     `runbooks/rotate-certs.sh installs it and restarts each member in turn, since etcd reads it only at start`,

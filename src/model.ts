@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig, type KeyType, type KubeadmApiVersion } from './config.js';
 import { cloudInitPackages, cloudInitSteps, resolveEtcdInstall, type CloudInitStep, type EtcdInstall } from './cloudinit.js';
+import { DOWNGRADE_API_SINCE_MINOR, minorMinimum } from './upgrade.js';
 import { hasCompactHashCheck, hasEtcdutl, hasRestoreRevisionBump, memberSettings, type EtcdMinor, type EtcdSetting } from './etcd-flags.js';
 import { peerCommonName } from './pki/profiles.js';
 import { shellName } from './shell.js';
@@ -129,6 +130,21 @@ export interface RunbookModel {
   pkiFiles: { name: string; owner: string; mode: string }[];
   /** The member's etcd.conf, which rotate-certs.sh installs with the certificates (its peer CN and TLS policy go with them). */
   configFile: { path: string; owner: string; mode: string };
+  /** The member's unit, which upgrade.sh installs with etcd.conf (its documentation link names the release). */
+  unitFile: { path: string; owner: string; mode: string };
+  /** What upgrade.sh needs to move a member to this release (src/upgrade.ts). */
+  upgrade: {
+    /** etcd.install's route: how the binaries get onto a member. */
+    installFrom: 'tarball' | 'package' | 'none';
+    tarballUrl: string;
+    tarballSha256: string;
+    binaries: string[];
+    packages: string[];
+    /** The release every member must run before moving into this minor release; empty when etcd documents none. */
+    minimumBefore: string;
+    /** The first minor release whose etcdctl and server have the downgrade API. */
+    downgradeApiSince: number;
+  };
 }
 
 export type FileRole =
@@ -184,10 +200,10 @@ export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
 /** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
 export const RESTORE_REVISION_BUMP = 1_000_000_000;
 
-function configFileOf(install: MemberInstall): RunbookModel['configFile'] {
-  const conf = install.files.find((f) => f.content === 'config');
-  if (!conf) throw new Error('no etcd.conf among the member files');
-  return { path: conf.path, owner: `${conf.user}:${conf.group}`, mode: conf.modeText };
+function memberFileOf(install: MemberInstall, content: 'config' | 'unit'): RunbookModel['configFile'] {
+  const file = install.files.find((f) => f.content === content);
+  if (!file) throw new Error(`no ${content} file among the member files`);
+  return { path: file.path, owner: `${file.user}:${file.group}`, mode: file.modeText };
 }
 
 function ownership(user: string, group: string, mode: number): Ownership {
@@ -356,6 +372,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
 
   const quorum = Math.floor(members.length / 2) + 1;
   const install = memberInstall(paths, secrets.crl);
+  const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   const runbooks: RunbookModel = {
     unit: path.posix.basename(UNIT_PATH, '.service'),
     etcdutl: hasEtcdutl(etcd),
@@ -365,9 +382,18 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     pkiFiles: install.files
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
-    configFile: configFileOf(install),
+    configFile: memberFileOf(install, 'config'),
+    unitFile: memberFileOf(install, 'unit'),
+    upgrade: {
+      installFrom: etcdInstall.from,
+      tarballUrl: etcdInstall.tarball?.url ?? '',
+      tarballSha256: etcdInstall.tarball?.sha256 ?? '',
+      binaries: ['etcd', 'etcdctl', ...(hasEtcdutl(etcd) ? ['etcdutl'] : [])],
+      packages: etcdInstall.package?.names ?? [],
+      minimumBefore: minorMinimum(etcd.minor)?.minimum ?? '',
+      downgradeApiSince: DOWNGRADE_API_SINCE_MINOR,
+    },
   };
-  const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   return {
     name: config.name,
     token,

@@ -99,6 +99,7 @@ export const RUNBOOKS = [
   'remove-member.sh',
   'rotate-certs.sh',
   'takeover.sh',
+  'upgrade.sh',
 ] as const;
 
 function pair(pairs: ReadonlyMap<string, CertPair>, id: string): CertPair {

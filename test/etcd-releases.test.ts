@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { issuesOf, KNOWN_ISSUES, newestRelease, parseRelease, RELEASE_LINES, releaseExists } from '../src/etcd-releases.js';
 import { STARTER_DEFAULTS } from '../src/init.js';
+import { MINOR_MINIMUMS, minorMinimum, olderPatchNote, planRelease, releaseRefusal } from '../src/upgrade.js';
 import { minimalCluster, repoRoot, runCli, tempDir } from './helpers.js';
 
 const withVersion = (v: string) => minimalCluster.replace('"3.5.13"', `"${v}"`);
@@ -80,5 +81,39 @@ describe('validation of etcd.version', () => {
     const aboutRelease = (v: string) => (check(t, v).json.diagnostics ?? []).filter((x) => x.path === '/etcd/version');
     assert.equal(aboutRelease('3.4.23').length, 1, 'the filter finds a warning about the release');
     for (const v of ['3.5.35', '3.6.16', '3.7.3']) assert.deepEqual(aboutRelease(v), [], v);
+  });
+});
+
+describe('the upgrade rules (src/upgrade.ts)', () => {
+  const path = (from: string, to: string) => planRelease(from, to).steps.map((s) => `${s.from}>${s.to}`);
+  it('goes through the newest patch of each minor on the way up, and names the zombie-member check into 3.6', () => {
+    assert.deepEqual(path('3.4.23', '3.7.3'), ['3.4.23>3.4.45', '3.4.45>3.5.35', '3.5.35>3.6.16', '3.6.16>3.7.3']);
+    assert.deepEqual(path('3.5.35', '3.6.2'), ['3.5.35>3.6.2']);
+    assert.deepEqual(path('3.6.16', '3.6.16'), []);
+    assert.match(planRelease('3.5.35', '3.6.16').notes.join('\n'), /3\.5\.26.*zombie_members_upgrade/);
+    assert.deepEqual(planRelease('3.6.16', '3.7.3').notes, []);
+  });
+  it('keeps the documented minimums as data, each within a known line', () => {
+    for (const m of MINOR_MINIMUMS) {
+      const r = parseRelease(m.minimum);
+      assert.ok(r && releaseExists(r) && r.minor === m.toMinor - 1, m.minimum);
+      assert.match(m.source, /^https:\/\/etcd\.io\//);
+    }
+    assert.equal(minorMinimum(6)?.minimum, '3.5.26');
+    assert.equal(minorMinimum(7)?.minimum, '3.6.11');
+  });
+  it('allows one step, and refuses a skip, a step from below the minimum, and a downgrade without the API', () => {
+    assert.equal(releaseRefusal('3.4.23', '3.5.30'), null, 'a minor step from an older patch is allowed (advice only)');
+    assert.match(olderPatchNote('3.4.23', '3.5.30') ?? '', /newest patch of 3\.4 \(3\.4\.45\)/);
+    assert.equal(releaseRefusal('3.5.26', '3.6.0'), null);
+    assert.equal(releaseRefusal('3.7.3', '3.6.16'), null, 'the downgrade API, from 3.6');
+    assert.equal(releaseRefusal('3.5.35', '3.5.13'), null, 'a patch downgrade');
+    assert.equal(releaseRefusal('3.4.23', '3.6.16')?.kind, 'skip');
+    assert.equal(releaseRefusal('3.5.25', '3.6.16')?.kind, 'below-minimum');
+    assert.equal(releaseRefusal('3.6.10', '3.7.3')?.kind, 'below-minimum');
+    assert.deepEqual(releaseRefusal('3.6.10', '3.7.3')?.path.map((s) => s.to), ['3.6.16', '3.7.3']);
+    assert.equal(releaseRefusal('3.5.35', '3.4.45')?.kind, 'no-downgrade-api');
+    assert.equal(releaseRefusal('3.7.3', '3.5.35')?.kind, 'skip');
+    assert.deepEqual(releaseRefusal('3.7.3', '3.5.35')?.path.map((s) => `${s.kind} ${s.to}`), ['minor-downgrade 3.6.16', 'minor-downgrade 3.5.35']);
   });
 });

@@ -197,17 +197,41 @@ describe('what the deployed cluster is', () => {
 });
 
 describe('etcd releases', () => {
-  it('lists an upgrade of one minor release as a step, and refuses a skipped or reversed one', (t) => {
+  it('plans the path to a release, builds one step at a time, and refuses skips, steps from below the minimum and downgrades without the API', (t) => {
     const p = project(t);
     assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 0);
     const edit = (version: string) => writeFileSync(path.join(p.dir, 'cluster.yaml'), minimalCluster.replace('3.5.13', version));
     edit('3.4.23');
     const down = p.cli('plan', 'cluster.yaml', '-o', 'out');
     assert.equal(down.status, 2, down.stderr);
-    assert.match(down.stderr, /\$\.etcd\.version: etcd 3\.5\.13 -> 3\.4\.23 is a downgrade/);
-    edit('3.6.1');
-    const up = p.cli('plan', 'cluster.yaml', '-o', 'out');
-    assert.equal(up.status, 1, up.stderr);
-    assert.match(up.stdout, /membership unchanged \(3 members\); then, one step at a time[^\n]*\n {2}- etcd 3\.5\.13 -> 3\.6\.1: one member at a time/);
+    assert.match(down.stderr, /^cluster\.yaml:\d+:\d+: \$\.etcd\.version: etcd 3\.5\.13 -> 3\.4\.23 is a minor downgrade, and etcd 3\.5 has no downgrade API .*restored from a snapshot taken before the upgrade/m);
+    assert.equal(p.cli('build', 'cluster.yaml', '-o', 'out').status, 2, 'build refuses it too');
+
+    edit('3.7.3');
+    const plan = p.cli('plan', 'cluster.yaml', '-o', 'out');
+    assert.equal(plan.status, 1, plan.stderr);
+    assert.match(plan.stdout, /- etcd 3\.5\.13 -> 3\.5\.35: a patch upgrade.*set etcd\.version: "3\.5\.35" and build, then runbooks\/upgrade\.sh/);
+    assert.match(plan.stdout, /- check: before 3\.6: every member on 3\.5\.26 or later.*zombie/);
+    const json = p.cli('plan', 'cluster.yaml', '-o', 'out', '--json');
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as { releaseSteps: { from: string; to: string; kind: string }[] }).releaseSteps.map((s) => `${s.from} ${s.kind} ${s.to}`),
+      ['3.5.13 patch-upgrade 3.5.35', '3.5.35 minor-upgrade 3.6.16', '3.6.16 minor-upgrade 3.7.3'],
+    );
+    const skipped = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.equal(skipped.status, 2, skipped.stderr);
+    assert.match(skipped.stderr, /\$\.etcd\.version: etcd 3\.5\.13 -> 3\.7\.3 skips a minor release.*The path that works: 3\.5\.35 -> 3\.6\.16 -> 3\.7\.3, one step per build: set etcd\.version: "3\.5\.35"/);
+
+    edit('3.6.16');
+    const below = p.cli('build', 'cluster.yaml', '-o', 'out');
+    assert.equal(below.status, 2, below.stderr);
+    assert.match(below.stderr, /etcd 3\.5\.13 -> 3\.6\.16: every member must run 3\.5\.26 or later before 3\.6 .*upgrade_3_6.*The path that works: 3\.5\.35 -> 3\.6\.16/);
+
+    for (const [version, kind] of [['3.5.35', 'patch-upgrade'], ['3.6.16', 'minor-upgrade'], ['3.5.35', 'minor-downgrade']] as const) {
+      edit(version);
+      const step = p.cli('build', 'cluster.yaml', '-o', 'out', '--json');
+      assert.equal(step.status, 0, step.stderr);
+      const steps = (JSON.parse(step.stdout) as { releaseSteps: { to: string; kind: string; runbook: string }[] }).releaseSteps;
+      assert.deepEqual(steps.map((s) => [s.to, s.kind, s.runbook]), [[version, kind, 'runbooks/upgrade.sh']]);
+    }
   });
 });

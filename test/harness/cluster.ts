@@ -107,6 +107,12 @@ export async function startLoopbackCluster(
     nodeFields?: (member: string) => string | undefined;
     /** Return without waiting for the cluster to become healthy (a test of a cluster that must not). */
     unhealthy?: boolean;
+    /**
+     * paths.bin for a cluster whose members each have binaries of their own (an upgrade): on each member
+     * this path is a directory of its own, first holding the release's binaries, which runbooks may
+     * replace there. Absent: paths.bin is the release's directory, shared by every member.
+     */
+    memberBin?: string;
   } = {},
 ): Promise<LoopbackCluster | null> {
   const needed = ['ip', 'unshare', 'setpriv', 'mount', 'bash', 'pkill'];
@@ -129,7 +135,7 @@ export async function startLoopbackCluster(
   const configFile = path.join(dir, 'cluster.yaml');
   writeFileSync(
     configFile,
-    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}"${options.etcdFields ? `, ${options.etcdFields}` : ''} }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${etcdBin} }\n${options.extraYaml ?? ''}`,
+    `name: ${options.name ?? 'e2e'}\netcd: { version: "${version}"${options.etcdFields ? `, ${options.etcdFields}` : ''} }\nnodes:\n${members.map((m, i) => `  - { name: ${m}, host: 127.0.0.${i + 1}${options.nodeFields?.(m) ? `, ${options.nodeFields(m)}` : ''} }`).join('\n')}\npaths: { bin: ${options.memberBin ?? etcdBin} }\n${options.extraYaml ?? ''}`,
   );
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, built.stderr);
@@ -176,16 +182,22 @@ export async function startLoopbackCluster(
   const varOf = (member: string) => path.join(dir, `var-${member}`);
   const runOf = (member: string) => path.join(dir, `run-${member}`);
   const dataDir = (member: string) => path.join(varOf(member), path.basename(memberDataDir));
+  const binOf = (member: string) => path.join(dir, `bin-${member}`);
   const binds = (member: string): [string, string][] => [
     [path.join(rootOf(member), etcDir.slice(1)), etcDir],
     [path.join(rootOf(member), 'etc', 'systemd', 'system'), '/etc/systemd/system'],
     [varOf(member), dataParent],
     [runOf(member), joinEnvDir],
+    ...(options.memberBin ? [[binOf(member), options.memberBin] as [string, string]] : []),
   ];
 
   // member-shell.sh's table: host, name, uid, log, passwd and group files, then the bind mounts.
   const table = hosts.map((member, i) => {
     for (const d of [rootOf(member), varOf(member), runOf(member)]) mkdirSync(d, { recursive: true });
+    if (options.memberBin) {
+      mkdirSync(binOf(member), { recursive: true, mode: 0o755 });
+      for (const b of ['etcd', 'etcdctl', 'etcdutl']) if (existsSync(path.join(etcdBin, b))) cpSync(path.join(etcdBin, b), path.join(binOf(member), b), { dereference: true });
+    }
     const users = etcUsersWith(uidOf(i), mkdtempSync(path.join(dir, `users-${member}-`)));
     return [host(member), member, String(uidOf(i)), logFile(member), users.passwd, users.group, ...binds(member).flat()].join('\t');
   });

@@ -47,11 +47,23 @@ declare -A PKI_MODE=([ca.crt]=0644 [server.crt]=0644 [peer.crt]=0644 [server.key
 CONF_FILE=/etc/etcd/etcd.conf
 CONF_OWNER=root:root
 CONF_MODE=0600
+# The unit, which upgrade.sh installs with etcd.conf.
+UNIT_FILE=/etc/systemd/system/etcd.service
+UNIT_OWNER=root:root
+UNIT_MODE=0644
 
 # What etcd 3.5.13 can do.
 SNAPSHOT_TOOL=etcdutl
 RESTORE_BUMPS_REVISION=true
 REVISION_BUMP=1000000000
+# How upgrade.sh gets etcd 3.5.13 onto a member (etcd.install), and what etcd requires first.
+INSTALL_FROM=none
+TARBALL_URL=''
+TARBALL_SHA256=''
+ETCD_BINARIES=(etcd etcdctl etcdutl)
+ETCD_PACKAGES=()
+MINIMUM_BEFORE=''
+DOWNGRADE_API_SINCE_MINOR=6
 
 # Exit codes shared by every runbook.
 EXIT_FAILED=1     # a step failed, or the cluster is not healthy
