@@ -53,9 +53,11 @@ apt_private() {
 }
 
 stamp_ok() { # VERSION: the cached binaries are whole and say they are VERSION
-  local d="$cache/etcd/$1"
+  local d="$cache/etcd/$1" said
+  # The version is read whole before it is matched: grep -q stops at the first match, and etcd writing its
+  # next line into the closed pipe would fail the pipeline (pipefail), so a good cache would look stale.
   [ -f "$d/.complete" ] && [ -x "$d/bin/etcd" ] && [ -x "$d/bin/etcdctl" ] &&
-    "$d/bin/etcd" --version 2>/dev/null | grep -q "^etcd Version: $1\$"
+    said=$("$d/bin/etcd" --version 2>/dev/null) && grep -q "^etcd Version: $1\$" <<<"$said"
 }
 
 fetch_deb() { # VERSION SUITE
