@@ -94,7 +94,18 @@ const REFUSED_EXTRA_FLAGS: Readonly<Record<string, string>> = {
   'discovery-proxy': 'the initial cluster comes from nodes[] in cluster.yaml',
   'listen-client-http-urls': 'the listeners come from nodes[] and ports in cluster.yaml',
   config: 'the unit reads etcd.conf, which etcd-gen writes',
+  'peer-skip-client-san-verification': "peers would be accepted from addresses their certificates do not name",
+  'experimental-peer-skip-client-san-verification': "peers would be accepted from addresses their certificates do not name",
+  'unsafe-no-fsync': 'a crash or power loss would lose writes etcd had acknowledged',
+  'strict-reconfig-check': 'etcd would accept membership changes that cost the quorum',
+  proxy: 'etcd-gen runs members, not proxies',
   'config-file': 'the unit reads etcd.conf, which etcd-gen writes',
+};
+
+/** The experimental corruption-check flags of 3.5 and the 3.6 feature gates that replace them. */
+const CORRUPTION_CHECK_GATES: Readonly<Record<string, string>> = {
+  'experimental-initial-corrupt-check': 'InitialCorruptCheck',
+  'experimental-compact-hash-check-enabled': 'CompactHashCheck',
 };
 
 /** Why a security setting among those etcd-gen writes may not be changed: flag -> why. */
@@ -126,11 +137,16 @@ export function extraFlagRefusal(flag: string, r: EtcdRelease): string | null {
   if (security !== undefined) return `etcd-gen sets it: ${security}`;
   const refused = REFUSED_EXTRA_FLAGS[flag];
   if (refused !== undefined) return `etcd-gen does not let it be set: ${refused}`;
+  // 3.6 refuses an experimental flag together with the feature gate that replaces it, and etcd-gen sets
+  // the corruption checks' gates (etcd's upgrade guide to 3.6).
+  const gate = CORRUPTION_CHECK_GATES[flag];
+  if (r.minor >= 6 && gate !== undefined) return `etcd-gen sets its feature gate ${gate}, and etcd ${`3.${r.minor}`} refuses both`;
+  if (flag === 'feature-gates') return 'etcd-gen sets the feature gates (InitialCorruptCheck, CompactHashCheck); other gates are not supported yet';
   const written = memberSettings({
     release: r, name: 'm', dataDir: '/d', listenPeerUrls: [], listenClientUrls: [], listenMetricsUrl: '', peerUrl: '', clientUrl: '',
     initialCluster: '', initialClusterToken: '', pkiDir: '/p', peerCommonName: 'cn', tokenGiven: true,
   });
-  if (written.some((s) => s.flag === flag)) return 'etcd-gen sets it from cluster.yaml';
+  if (written.some((s) => s.flag === flag)) return "etcd-gen writes it itself (each member's etcd.conf shows the value)";
   return null;
 }
 

@@ -108,6 +108,8 @@ export const messages = {
     `set electionTimeoutMs to at least ${times * heartbeat} (etcd's tuning guide: about 10 times the round trip between members), or lower heartbeatIntervalMs`,
   unknownEtcdFlag: (flag: string, release: string, suggestion: string | null) =>
     `etcd ${release} has no flag --${flag}${suggestion ? `; did you mean ${suggestion}?` : ''} (etcd --help lists its flags; write them without the dashes)`,
+  experimentalFlagRenamed: (flag: string, release: string, renamed: string) =>
+    `--${flag} is deprecated in etcd ${release} and gone in 3.7: use ${renamed}, which etcd reads in its place`,
   etcdFlagTooNew: (flag: string, release: string, since: string) => `--${flag} came in etcd ${since}, after ${release}: upgrade etcd first, or leave it out`,
   ownedEtcdFlag: (flag: string, why: string) => `--${flag} cannot be set through extraFlags: ${why}; remove it from extraFlags`,
 
@@ -121,9 +123,9 @@ export const messages = {
     `so its peers accept its connections only from an address ${host} resolves to (a second interface or NAT is refused); ` +
     'set ip, and list any other address it sends from in extraSANs',
   quotaAboveSuggested: (quota: number, max: number) =>
-    `a backend quota of ${(quota / 1024 ** 3).toFixed(1)} GiB is above the ${max / 1024 ** 3} GiB etcd suggests at most: a larger database makes every restart, snapshot, defragmentation and new member slower`,
+    `a backend quota of ${(quota / 1024 ** 3).toFixed(2)} GiB is above the ${max / 1024 ** 3} GiB etcd suggests at most: a larger database makes every restart, snapshot, defragmentation and new member slower`,
   requestAboveSuggested: (bytes: number, max: number) =>
-    `requests of up to ${(bytes / 1024 ** 2).toFixed(1)} MiB are above the ${max / 1024 ** 2} MiB etcd warns about: large requests block raft for every other client`,
+    `requests of up to ${(bytes / 1024 ** 2).toFixed(2)} MiB are above the ${max / 1024 ** 2} MiB etcd warns about: large requests block raft for every other client`,
   endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
   knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
     `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,

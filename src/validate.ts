@@ -445,12 +445,19 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   if (isObject(etcd.extraFlags) && version && releaseExists(version)) {
     const table = etcdFlagTable(version.minor);
     for (const flag of Object.keys(etcd.extraFlags)) {
+      // A name the schema refused already has its message.
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(flag)) continue;
       const at = `/etcd/extraFlags${toPointer([flag])}`;
       const since = table.get(flag);
       const release = `3.${version.minor}.${version.patch}`;
-      if (since === undefined) error(at, messages.unknownEtcdFlag(flag, release, closest(flag, [...table.keys()])));
-      else if (since > version.patch) error(at, messages.etcdFlagTooNew(flag, release, `3.${version.minor}.${since}`));
-      else {
+      // 3.6 renamed the experimental flags it kept (3.7 has only the new names).
+      const renamed = flag.startsWith('experimental-') && table.has(flag.slice('experimental-'.length)) ? flag.slice('experimental-'.length) : null;
+      if (since === undefined) error(at, messages.unknownEtcdFlag(flag, release, renamed ?? closest(flag, [...table.keys()])));
+      else if (renamed !== null && version.minor >= 6 && extraFlagRefusal(flag, { minor: version.minor as EtcdMinor, patch: version.patch }) === null) {
+        warn(at, messages.experimentalFlagRenamed(flag, release, renamed));
+      }
+      if (since !== undefined && since > version.patch) error(at, messages.etcdFlagTooNew(flag, release, `3.${version.minor}.${since}`));
+      else if (since !== undefined) {
         const refusal = extraFlagRefusal(flag, { minor: version.minor as EtcdMinor, patch: version.patch });
         if (refusal !== null) error(at, messages.ownedEtcdFlag(flag, refusal));
       }

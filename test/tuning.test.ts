@@ -34,8 +34,8 @@ describe('etcd.tuning', () => {
   it('warns about a quota above 8 GiB and requests above 10 MiB, and refuses values outside etcd\'s range', () => {
     const d = diagnostics(withEtcd('3.6.16', '  tuning: { quotaBackendBytes: 17179869184, maxRequestBytes: 16777216 }\n'));
     assert.equal(d.length, 2, d.join('\n'));
-    assert.match(d[0] ?? '', /warning: \$\.etcd\.tuning\.quotaBackendBytes: a backend quota of 16\.0 GiB is above the 8 GiB etcd suggests/);
-    assert.match(d[1] ?? '', /warning: \$\.etcd\.tuning\.maxRequestBytes: requests of up to 16\.0 MiB are above the 10 MiB/);
+    assert.match(d[0] ?? '', /warning: \$\.etcd\.tuning\.quotaBackendBytes: a backend quota of 16\.00 GiB is above the 8 GiB etcd suggests/);
+    assert.match(d[1] ?? '', /warning: \$\.etcd\.tuning\.maxRequestBytes: requests of up to 16\.00 MiB are above the 10 MiB/);
     const range = diagnostics(withEtcd('3.6.16', '  tuning: { electionTimeoutMs: 60000, snapshotCount: 10 }\n'));
     assert.match(range.join('\n'), /electionTimeoutMs: .*50000/);
     assert.match(range.join('\n'), /snapshotCount: .*1000/);
@@ -68,8 +68,25 @@ describe('etcd.extraFlags', () => {
     assert.match(d, /client-cert-auth cannot be set through extraFlags: etcd-gen sets it: without it any client that reaches the port may read and write every key; remove it from extraFlags/);
     assert.match(d, /quota-backend-bytes cannot be set through extraFlags: etcd\.tuning\.quotaBackendBytes sets it/);
     assert.match(d, /force-new-cluster cannot be set through extraFlags: .*runbooks\/restore\.sh/);
-    assert.match(d, /feature-gates cannot be set through extraFlags: etcd-gen sets it from cluster\.yaml/);
-    assert.match(d, /initial-cluster cannot be set through extraFlags: etcd-gen sets it from cluster\.yaml/);
+    assert.match(d, /feature-gates cannot be set through extraFlags: etcd-gen sets the feature gates \(InitialCorruptCheck, CompactHashCheck\)/);
+    assert.match(d, /initial-cluster cannot be set through extraFlags: etcd-gen writes it itself/);
+  });
+
+  it('refuses, from 3.6, the experimental flags whose feature gates etcd-gen sets, and flags that weaken durability or peer checks', () => {
+    const d = diagnostics(withEtcd('3.6.16', '  extraFlags:\n    experimental-initial-corrupt-check: false\n    unsafe-no-fsync: true\n    peer-skip-client-san-verification: true\n    strict-reconfig-check: false\n')).join('\n');
+    assert.match(d, /experimental-initial-corrupt-check cannot be set through extraFlags: etcd-gen sets its feature gate InitialCorruptCheck, and etcd 3\.6 refuses both/);
+    assert.match(d, /unsafe-no-fsync cannot be set through extraFlags: .*lose writes etcd had acknowledged/);
+    assert.match(d, /peer-skip-client-san-verification cannot be set through extraFlags/);
+    assert.match(d, /strict-reconfig-check cannot be set through extraFlags/);
+    // On 3.5 the experimental flag is one etcd-gen writes itself.
+    assert.match(diagnostics(withEtcd('3.5.35', '  extraFlags: { experimental-initial-corrupt-check: false }\n')).join('\n'), /experimental-initial-corrupt-check cannot be set through extraFlags: etcd-gen writes it itself/);
+  });
+
+  it('points a renamed experimental flag at its new name: a warning on 3.6, the suggestion on 3.7', () => {
+    const d36 = diagnostics(withEtcd('3.6.16', '  extraFlags: { experimental-snapshot-catchup-entries: 5000 }\n'));
+    assert.match(d36[0] ?? '', /warning: .*--experimental-snapshot-catchup-entries is deprecated in etcd 3\.6\.16 and gone in 3\.7: use snapshot-catchup-entries/);
+    const d37 = diagnostics(withEtcd('3.7.3', '  extraFlags: { experimental-snapshot-catchup-entries: 5000 }\n'));
+    assert.match(d37[0] ?? '', /has no flag --experimental-snapshot-catchup-entries; did you mean snapshot-catchup-entries\?/);
   });
 
   it('refuses values that are not plain words, and writes the others sorted by flag, each as its ETCD_* variable', () => {

@@ -132,7 +132,7 @@ require_admin_pki() {
   local f
   for f in ca.crt admin.crt admin.key; do
     if [ ! -r "$ADMIN_PKI/$f" ]; then
-      [ -e "$ADMIN_PKI/$f.age" ] && die "$EXIT_USAGE" "$ADMIN_PKI/$f is age-encrypted: decrypt it there first (age -d -o $ADMIN_PKI/$f $ADMIN_PKI/$f.age)"
+      [ -e "$ADMIN_PKI/$f.age" ] && die "$EXIT_USAGE" "$ADMIN_PKI/$f is age-encrypted: decrypt it there first (age -d -i IDENTITY -o $ADMIN_PKI/$f $ADMIN_PKI/$f.age)"
       die "$EXIT_USAGE" "$ADMIN_PKI/$f is missing: run the runbooks from the output etcd-gen built, with its keys"
     fi
   done
@@ -411,7 +411,9 @@ url_host() {
 # --- Steps on a member, each one remote call. ---
 
 member_stop() { remote "$1" "systemctl stop $(shq "$UNIT")"; }
-member_start() { remote "$1" "systemctl start --no-block $(shq "$UNIT")"; }
+# Enabled as well, so that the member comes back after a reboot (a member added by add-member.sh was never
+# enabled by hand); not a blocking start: a member is ready only once it has joined its peers.
+member_start() { remote "$1" "systemctl enable --quiet $(shq "$UNIT") && systemctl start --no-block $(shq "$UNIT")"; }
 
 # Shell code for a member that sets d to the data dir, and aside to where data set aside for REASON
 # goes: DATA_DIR.REASON-STAMP beside the data dir, or DATA_DIR/REASON-STAMP inside it when the data dir
