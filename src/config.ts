@@ -41,6 +41,7 @@ export interface ClusterConfig {
   tls?: { key?: KeyType; caDays?: number; certDays?: number; renewBeforeDays?: number; peerCommonName?: string; extraSANs?: string[] };
   paths?: { etc?: string; data?: string; bin?: string };
   kubernetes?: { pkiDir?: string; kubeadmApiVersion?: KubeadmApiVersion };
+  backup?: { enabled?: boolean; keep?: number; onCalendar?: string };
   monitoring?: { enabled?: boolean; jobName?: string };
   age?: { recipients: string[]; encryptSecrets?: boolean };
 }
@@ -54,6 +55,7 @@ export const DEFAULTS = {
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
   kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' as KubeadmApiVersion },
+  backup: { enabled: false, keep: 7, onCalendar: 'daily' },
   monitoring: { enabled: false, jobName: 'etcd' },
   age: { encryptSecrets: false },
 } as const;

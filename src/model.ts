@@ -103,6 +103,30 @@ export interface ClusterModel {
   age: { recipients: string[]; encryptSecrets: boolean } | null;
   /** out/monitoring/ (Prometheus scrape configuration, alert rules, Grafana dashboard); null when not enabled. */
   monitoring: MonitoringModel | null;
+  /** out/backup/root/ (a backup host's timer, service and script); null when not enabled. */
+  backup: BackupModel | null;
+}
+
+/**
+ * The scheduled backup of out/backup/root/, an overlay for the backup host. The service runs as a
+ * dynamic user (DynamicUser=, systemd.exec(5)) with its key handed over as a credential (LoadCredential=),
+ * and keeps the snapshots in its state directory.
+ */
+export interface BackupModel {
+  keep: number;
+  /** systemd.time(7) OnCalendar expression. */
+  onCalendar: string;
+  overlayDir: string;
+  /** The script the service runs, and the units, at their paths on the backup host. */
+  script: string;
+  serviceFile: string;
+  timerFile: string;
+  /** The CA bundle and the backup client certificate and key on the backup host. */
+  pkiDir: string;
+  /** StateDirectory= of the service: the snapshots are in /var/lib/<stateDirectory>/. */
+  stateDirectory: string;
+  /** A program the script runs with each new checked snapshot, when it exists (copy it elsewhere). */
+  uploadHook: string;
 }
 
 /** What out/monitoring/ needs: the Prometheus job, and one scrape target per member (its client URL). */
@@ -158,6 +182,7 @@ export type FileRole =
   | 'admin-shell'
   | 'kubeadm-config'
   | 'monitoring'
+  | 'backup'
   | 'gitignore'
   | 'manifest';
 
@@ -428,6 +453,19 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       overlayDir: 'kubernetes/root',
     },
     age: config.age ? { recipients: [...config.age.recipients], encryptSecrets: config.age.encryptSecrets ?? DEFAULTS.age.encryptSecrets } : null,
+    backup: (config.backup?.enabled ?? DEFAULTS.backup.enabled)
+      ? {
+          keep: config.backup?.keep ?? DEFAULTS.backup.keep,
+          onCalendar: config.backup?.onCalendar ?? DEFAULTS.backup.onCalendar,
+          overlayDir: 'backup/root',
+          script: '/usr/local/sbin/etcd-backup',
+          serviceFile: '/etc/systemd/system/etcd-backup.service',
+          timerFile: '/etc/systemd/system/etcd-backup.timer',
+          pkiDir: '/etc/etcd-backup/pki',
+          stateDirectory: 'etcd-backup',
+          uploadHook: '/etc/etcd-backup/upload',
+        }
+      : null,
     monitoring:
       (config.monitoring?.enabled ?? DEFAULTS.monitoring.enabled)
         ? monitoringModel(config.monitoring?.jobName ?? DEFAULTS.monitoring.jobName, members)

@@ -9,7 +9,7 @@ import type Handlebars from 'handlebars';
 import { userDataFiles, userDataRuncmd } from './cloudinit.js';
 import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
 import type { CertPair } from './pki/index.js';
-import { ADMIN_ID, APISERVER_ID, MONITORING_ID, peerId, serverId } from './pki/profiles.js';
+import { ADMIN_ID, APISERVER_ID, BACKUP_ID, MONITORING_ID, peerId, serverId } from './pki/profiles.js';
 import { grafanaDashboard } from './monitoring.js';
 import type { SealInfo } from './seal.js';
 import { shellQuote } from './shell.js';
@@ -199,6 +199,16 @@ export function renderOutput(
     text(`runbooks/${runbook}`, render(`runbooks/${runbook}.hbs`, model), 'runbook', executable ? 0o755 : 0o644);
   }
 
+  if (model.backup) {
+    const b = model.backup;
+    const at = (absolute: string): string => path.posix.join(b.overlayDir, absolute.slice(1));
+    text(at(b.script), render('backup/etcd-backup.sh.hbs', model), 'backup', 0o755);
+    text(at(b.serviceFile), render('backup/etcd-backup.service.hbs', model), 'backup');
+    text(at(b.timerFile), render('backup/etcd-backup.timer.hbs', model), 'backup');
+    trust(at(`${b.pkiDir}/ca.crt`));
+    cert(at(`${b.pkiDir}/backup.crt`), BACKUP_ID);
+    key(at(`${b.pkiDir}/backup.key`), BACKUP_ID);
+  }
   if (model.monitoring) {
     // Prometheus reads paths in its configuration relative to the file: monitoring/ is deployed as one.
     text('monitoring/prometheus.yml', render('monitoring/prometheus.yml.hbs', model), 'monitoring');

@@ -58,8 +58,8 @@ describe('precompiled templates', () => {
     const { loadTemplates } = await import('../src/render.js');
     const { readTemplates } = await import('../src/resources.js');
     const { buildModel } = await import('../src/model.js');
-    // Every optional part on (monitoring), so that every template renders.
-    const model = buildModel({ name: 'k8s1', etcd: { version: '3.5.13' }, nodes: [{ name: 'a', host: 'a.lan', ip: '10.0.0.1' }], monitoring: { enabled: true } }, 'cluster.yaml');
+    // Every optional part on (monitoring, backup), so that every template renders.
+    const model = buildModel({ name: 'k8s1', etcd: { version: '3.5.13' }, nodes: [{ name: 'a', host: 'a.lan', ip: '10.0.0.1' }], monitoring: { enabled: true }, backup: { enabled: true } }, 'cluster.yaml');
     const fromSource = compileTemplates(readTemplates());
     const precompiled = loadTemplates();
     assert.deepEqual([...precompiled.keys()].sort(), [...fromSource.keys()].sort());

@@ -30,6 +30,7 @@ export const CA_PREVIOUS_ID = 'ca-previous';
 export const ADMIN_ID = 'clients/admin';
 export const APISERVER_ID = 'clients/apiserver-etcd-client';
 export const MONITORING_ID = 'clients/monitoring';
+export const BACKUP_ID = 'clients/backup';
 export const serverId = (member: string): string => `nodes/${member}/server`;
 export const peerId = (member: string): string => `nodes/${member}/peer`;
 
@@ -115,6 +116,19 @@ export function certSpecs(model: ClusterModel): CertSpec[] {
     keyType,
     purpose: 'kube-apiserver to etcd (kubernetes/)',
   });
+  if (model.backup) {
+    specs.push({
+      id: BACKUP_ID,
+      isCa: false,
+      commonName: 'etcd-backup',
+      dnsNames: [],
+      ipAddresses: [],
+      usages: ['clientAuth'],
+      days: leafDays,
+      keyType,
+      purpose: 'scheduled snapshots (backup/)',
+    });
+  }
   if (model.monitoring) {
     specs.push({
       id: MONITORING_ID,
