@@ -109,7 +109,9 @@ rows=()
 while read -r v how suite; do
   case "$v" in ''|'#'*) continue;; esac
   if [ ${#want[@]} -gt 0 ]; then
-    printf '%s\n' "${want[@]}" | grep -qx "$v" || continue
+    wanted=false
+    for w in "${want[@]}"; do [ "$w" = "$v" ] && wanted=true; done
+    $wanted || continue
   fi
   rows+=("$v $how ${suite:-}")
 done <"$matrix"

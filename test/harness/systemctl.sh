@@ -51,6 +51,6 @@ case $verb in
   restart) stop; start ;;
   disable) if $now; then stop; fi ;;
   is-active) running ;;
-  show) pgrep -u "$uid" -x etcd | head -n 1 || echo 0 ;;
+  show) pgrep -u "$uid" -x etcd | sed -n 1p | grep . || echo 0 ;;
   *) echo "systemctl (test stand-in): $verb is not supported" >&2; exit 1 ;;
 esac

@@ -163,7 +163,9 @@ if [ -n "$cluster_before" ] && [ "$(cut -d. -f2 <<<"$cluster_before")" -gt "$TAR
   DOWNGRADE=true
   [ "$(cut -d. -f2 <<<"$cluster_before")" -ge "$DOWNGRADE_API_SINCE_MINOR" ] ||
     die "$EXIT_REFUSED" "cluster version $cluster_before has no downgrade API: the way back is a new cluster of $ETCD_VERSION restored from a snapshot (runbooks/restore.sh of its output)"
-  "$etcdctl_bin" --help 2>/dev/null | grep -q '^ *downgrade' ||
+  # Read whole, then matched: grep -q closing the pipe early would fail the pipeline (pipefail).
+  ctl_help=$("$etcdctl_bin" --help 2>/dev/null) || true
+  grep -q '^ *downgrade' <<<"$ctl_help" ||
     die "$EXIT_USAGE" "this etcdctl has no downgrade command: run the downgrade with an etcdctl of 3.$DOWNGRADE_API_SINCE_MINOR or later (ETCDCTL_BIN=...)"
 fi
 
