@@ -28,7 +28,7 @@ async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'e
 async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
+  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
   const done = new Promise((resolve) => writer.on('close', resolve));

@@ -190,7 +190,7 @@ testEachRelease('takeover, live', '3.5', { timeout: 1_500_000 }, async (t, relea
   // ---- the move, with a client writing through every endpoint ----------------------------------------
   const writer = (prefix: string, cert: string, key: string, ca: string) => {
     const stopFile = path.join(dir, `stop-${prefix.replace(/\W/g, '_')}`);
-    const child = spawn('ip', ['netns', 'exec', netns, 'bash', '-c', `i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); if err=$(etcdctl --endpoints=${endpoints} --cacert=${ca} --cert=${cert} --key=${key} --command-timeout=5s put ${prefix}$i $i 2>&1 >/dev/null); then echo "ok $i"; else echo "FAILED $i at $(date +%T.%N | cut -c1-12): $(tail -n 1 <<<"$err")"; fi; done`], { env: { ...process.env, ...pathEnv } });
+    const child = spawn('ip', ['netns', 'exec', netns, 'bash', '-c', `i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); if err=$(etcdctl --endpoints=${endpoints} --cacert=${ca} --cert=${cert} --key=${key} --command-timeout=5s put ${prefix}$i $i 2>&1 >/dev/null); then echo "ok $i"; else echo "FAILED $i at $(date +%T.%N | cut -c1-12): $(tail -n 1 <<<"$err")"; fi; done`], { env: { ...process.env, ...pathEnv } });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     const done = new Promise((resolve) => child.on('close', resolve));

@@ -25,7 +25,7 @@ const MEMBER_BIN = '/opt/etcd-gen-test/bin';
 function startWriter(cluster: LoopbackCluster, prefix: string): { stop(): Promise<{ failed: string[]; writes: number; longestMs: number }> } {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const script = `. ${aliases}; i=0; while [ ! -e ${stopFile} ]; do i=$((i+1)); s=$(date +%s%N); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo "ok $(( ($(date +%s%N) - s) / 1000000 ))"; else echo "FAILED $i after $(( ($(date +%s%N) - s) / 1000000 ))ms: $(tail -n 1 <<<"$err")"; fi; done`;
+  const script = `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); s=$(date +%s%N); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo "ok $(( ($(date +%s%N) - s) / 1000000 ))"; else echo "FAILED $i after $(( ($(date +%s%N) - s) / 1000000 ))ms: $(tail -n 1 <<<"$err")"; fi; done`;
   const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', script], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
