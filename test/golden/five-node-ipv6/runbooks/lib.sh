@@ -200,14 +200,16 @@ status_field() {
 # Returns 1 when etcd does not answer, with what etcdctl said in LIVE_SAID.
 read_live_members() {
   local out answered=true
-  # etcdctl's answer and its errors apart, with no file: its stdout lines marked.
-  out=$({ ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } 2>&1) || answered=false
+  out=$(member_list_marked 2>&1) || answered=false
   live_members_from "$out" "$answered"
 }
 
+# `member list`, its stdout lines marked "> ": etcdctl's answer and its errors apart, with no file.
+member_list_marked() { ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; }
+
 # member list's answer into FILE (stdout lines marked as read_live_members marks them; FILE.ok when it
 # succeeded), for a script that asks several things at once; live_members_from_file FILE reads it then.
-member_list_into() { { ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; } >"$1" 2>&1 && echo ok >"$1.ok"; }
+member_list_into() { member_list_marked >"$1" 2>&1 && echo ok >"$1.ok"; }
 live_members_from_file() {
   local answered=true
   [ -e "$1.ok" ] || answered=false
