@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { AJV_OPTIONS, defineKeywords } from '../src/schema-options.js';
-import { COMPILE_OPTIONS } from '../src/template-options.js';
+import { AJV_OPTIONS, defineKeywords } from '../src/input/schema-options.js';
+import { COMPILE_OPTIONS } from '../src/render/template-options.js';
 import { clusterSchema, readTemplates } from '../src/resources.js';
 
-const out = fileURLToPath(new URL('../src/generated/', import.meta.url));
+const out = fileURLToPath(new URL('../src/generated', import.meta.url));
 mkdirSync(out, { recursive: true });
 
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });

@@ -64,14 +64,13 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}:${severity} ${displayPath(d.pointer)}: ${d.message}`;
 }
 
-export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
-  return diagnostics.some((d) => d.severity === 'error');
-}
-
 /** A command line that cannot work as given (an option naming something that does not exist). */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** A second line that says where to read more (yargs' own usage failures point at --help). */
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
     super(message);
     this.name = 'UsageError';
+    this.hint = hint;
   }
 }

@@ -208,3 +208,19 @@ export const importMessages = {
   revokeShared: (configFile: string, files: readonly string[]) =>
     `once out/runbooks/takeover.sh has moved every member (it records that in out/takeover.json; build refuses this before), revoke the procedure's shared certificates, which the kept CA still trusts: etcd-gen build ${configFile} -o out ${files.map((f) => `--revoke ${f}`).join(' ')}, then out/runbooks/rotate-certs.sh`,
 } as const;
+
+/** What `build --rotate-ca` did, per step (src/pki/index.ts RotationStep), and what the operator does next. */
+export const rotationMessages = {
+  trust:
+    'CA rotation 1/3: a new CA is created and trusted beside the current one; leaves are unchanged. Deploy ca.crt to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it reads its etcd CA bundle only at start), then run build --rotate-ca again',
+  sign:
+    'CA rotation 2/3: the new CA now signs; every leaf was reissued, and the old CA is still trusted. Deploy the new certificates to every member (runbooks/rotate-certs.sh) and client, ' +
+    'and kubernetes/root/ to the control-plane nodes, restarting kube-apiserver there one at a time (it uses a new client certificate only on new connections), then run build --rotate-ca again',
+  finish:
+    'CA rotation 3/3: the old CA is no longer trusted. Deploy ca.crt everywhere (runbooks/rotate-certs.sh), and kubernetes/root/ to the control-plane nodes, ' +
+    'restarting kube-apiserver there one at a time; the rotation is complete',
+  replace:
+    'CA replaced: the CA had expired, so a new one signed every certificate at once and is the only CA trusted. The cluster stays down until every member has them: ' +
+    'run runbooks/rotate-certs.sh --all-at-once, then install kubernetes/root/ on the control-plane nodes and restart kube-apiserver there (it reads its etcd CA bundle only at start)',
+} as const;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { minimalCluster, needTools, run, runCli, tempDir } from './helpers.js';
 
 async function buildWith(t: Parameters<typeof tempDir>[0], extra: string): Promise<string> {

@@ -9,11 +9,12 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import * as yaml from 'js-yaml';
-import { yamlBlock } from '../src/cloudinit.js';
-import type { ClusterConfig } from '../src/config.js';
-import { buildModel, type ClusterModel } from '../src/model.js';
+import type { ClusterConfig } from '../src/input/config.js';
+import { buildModel } from '../src/model/build.js';
 import { buildInto, minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
 import { testEachRelease } from './harness/releases.js';
+import { type ClusterModel } from '../src/model/types.js';
+import { yamlBlock } from '../src/render/user-data.js';
 
 /** A SHA-256 for configs that are only rendered, never downloaded. */
 const SOME_SHA256 = 'a'.repeat(64);

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { build } from '../src/build.js';
-import type { Manifest } from '../src/write.js';
+import { build } from '../src/pipeline.js';
 import { minimalCluster, needTools, tempDir } from './helpers.js';
 import { checkoutModes, runInstallCommands } from './harness/deploy.js';
+import { type Manifest } from '../src/output/files.js';
 
 test('out/ and its manifest carry the mode and owner the model gives each member file', async (t) => {
   const dir = tempDir(t);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { build } from '../src/build.js';
-import type { ClusterConfig } from '../src/config.js';
-import { envName } from '../src/etcd-flags.js';
-import { buildModel } from '../src/model.js';
+import { build } from '../src/pipeline.js';
+import type { ClusterConfig } from '../src/input/config.js';
+import { envName } from '../src/etcd/flags.js';
+import { buildModel } from '../src/model/build.js';
 import { repoRoot, run, tempDir } from './helpers.js';
 
 const fixture = (name: string): string[] =>

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { envName } from '../src/etcd-flags.js';
+import { envName } from '../src/etcd/flags.js';
 import { matrixRows, newestPerLine, testEachRelease } from './harness/releases.js';
 import { buildInto, needTools, run } from './helpers.js';
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { issuesOf, KNOWN_ISSUES, newestRelease, parseRelease, RELEASE_LINES, releaseExists } from '../src/etcd-releases.js';
-import { STARTER_DEFAULTS } from '../src/init.js';
-import { MINOR_MINIMUMS, minorMinimum, olderPatchNote, planRelease, releaseRefusal } from '../src/upgrade.js';
+import { issuesOf, KNOWN_ISSUES, newestRelease, parseRelease, RELEASE_LINES, releaseExists } from '../src/etcd/releases.js';
+import { STARTER_DEFAULTS } from '../src/commands/init.js';
+import { MINOR_MINIMUMS, minorMinimum, olderPatchNote, planRelease, releaseRefusal } from '../src/etcd/upgrade.js';
 import { minimalCluster, repoRoot, runCli, tempDir } from './helpers.js';
 
 const withVersion = (v: string) => minimalCluster.replace('"3.5.13"', `"${v}"`);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/diagnostics.js';
-import { completeInterruptedCommit, FileTransaction, writeAtomic } from '../src/fsutil.js';
+import { completeInterruptedCommit, FileTransaction, writeAtomic } from '../src/output/transaction.js';
 import { buildInto, runCli, tempDir } from './helpers.js';
 
 /**
@@ -14,7 +14,7 @@ import { buildInto, runCli, tempDir } from './helpers.js';
  */
 function failingCommit(journal: string, files: string[], gone: string) {
   const script = `
-    const { FileTransaction } = await import(${JSON.stringify(new URL('../src/fsutil.js', import.meta.url).href)});
+    const { FileTransaction } = await import(${JSON.stringify(new URL('../src/output/transaction.js', import.meta.url).href)});
     const [journal, gone, ...files] = process.argv.slice(1);
     const tx = new FileTransaction();
     for (const f of files) tx.write(f, 'new', 0o600, { durable: true });

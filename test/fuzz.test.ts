@@ -12,16 +12,16 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import * as yaml from 'js-yaml';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { InputError } from '../src/diagnostics.js';
-import { parseClusterSource } from '../src/load.js';
-import { buildModel } from '../src/model.js';
+import { parseClusterSource } from '../src/input/load.js';
+import { buildModel } from '../src/model/build.js';
 import { certSpecs } from '../src/pki/profiles.js';
-import { compileTemplates, renderOutput } from '../src/render.js';
+import { compileTemplates, renderOutput } from '../src/render/render.js';
 import { readTemplates } from '../src/resources.js';
-import { validateCluster } from '../src/validate.js';
-import type { Manifest } from '../src/write.js';
+import { validateCluster } from '../src/input/validate.js';
 import { examplesDir, readTree } from './helpers.js';
+import { type Manifest } from '../src/output/files.js';
 
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/);
 /** Now and then a value of any JSON type or any text, where a valid one belongs. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { examplesDir, readTree, repoRoot, tempDir, type TreeFile } from './helpers.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');

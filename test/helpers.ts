@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { build, type BuildResult } from '../src/build.js';
+import { build, type BuildResult } from '../src/pipeline.js';
 
 /** The repository root (tests run from dist/test/). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { formatDiagnostic, InputError } from '../src/diagnostics.js';
-import { clusterNameFrom, importProcedure, readProcedureDir, type ProcedureFiles } from '../src/import.js';
+import { clusterNameFrom, importProcedure, readProcedureDir, type ProcedureFiles } from '../src/procedure/import.js';
 import { hasTool, isCI, readTree, runCli, tempDir } from './helpers.js';
 import { makeProcedureEnv, PROCEDURE_TOKEN } from './harness/procedure.js';
 

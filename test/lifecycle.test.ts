@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { buildModel } from '../src/model.js';
-import { formatPlan, planMembership } from '../src/plan.js';
-import type { ManifestMember } from '../src/write.js';
+import { buildModel } from '../src/model/build.js';
+import { formatPlan, planMembership } from '../src/model/membership.js';
 import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
+import { type ManifestMember } from '../src/output/files.js';
 
 function project(t: TestContext, source = minimalCluster) {
   const dir = tempDir(t);

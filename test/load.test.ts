@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../src/diagnostics.js';
-import { locate, parseClusterSource } from '../src/load.js';
+import { locate, parseClusterSource } from '../src/input/load.js';
 
 function parseError(source: string): InputError {
   try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClusterConfig } from '../src/config.js';
-import { buildModel, deriveToken } from '../src/model.js';
+import type { ClusterConfig } from '../src/input/config.js';
+import { buildModel, deriveToken } from '../src/model/build.js';
 
 const base: ClusterConfig = {
   name: 'k8s1',

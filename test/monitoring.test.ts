@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import * as yaml from 'js-yaml';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { minimalCluster, needTools, run, tempDir } from './helpers.js';
 
 async function buildWith(t: Parameters<typeof tempDir>[0], extra: string): Promise<string> {

@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { build } from '../src/build.js';
+import { build } from '../src/pipeline.js';
 import { InputError } from '../src/diagnostics.js';
 import { minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
 

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatDiagnostic } from '../src/diagnostics.js';
-import { parseClusterSource } from '../src/load.js';
-import { compileTemplates } from '../src/render.js';
+import { parseClusterSource } from '../src/input/load.js';
+import { compileTemplates } from '../src/render/render.js';
 import { shellQuote } from '../src/shell.js';
-import { validateCluster } from '../src/validate.js';
+import { validateCluster } from '../src/input/validate.js';
 import { buildInto, minimalCluster, readTree } from './helpers.js';
 
 describe('shellQuote', () => {
@@ -55,9 +55,9 @@ describe('templates', () => {
 
 describe('precompiled templates', () => {
   it('render the same bytes as templates compiled from templates/', async () => {
-    const { loadTemplates } = await import('../src/render.js');
+    const { loadTemplates } = await import('../src/render/render.js');
     const { readTemplates } = await import('../src/resources.js');
-    const { buildModel } = await import('../src/model.js');
+    const { buildModel } = await import('../src/model/build.js');
     // Every optional part on (monitoring, backup), so that every template renders.
     const model = buildModel({ name: 'k8s1', etcd: { version: '3.5.13' }, nodes: [{ name: 'a', host: 'a.lan', ip: '10.0.0.1' }], monitoring: { enabled: true }, backup: { enabled: true } }, 'cluster.yaml');
     const fromSource = compileTemplates(readTemplates());

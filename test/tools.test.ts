@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { RUNBOOKS } from '../src/render.js';
-import type { KeyType } from '../src/config.js';
+import { RUNBOOKS } from '../src/render/render.js';
+import type { KeyType } from '../src/input/config.js';
 import { buildInto, needTools, run, tempDir } from './helpers.js';
 
 const cluster = (key: KeyType, bin = '/usr/local/bin', data = '/var/lib/etcd'): string => `name: tools

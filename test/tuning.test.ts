@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClusterConfig } from '../src/config.js';
-import { extraFlagRefusal, type EtcdMinor } from '../src/etcd-flags.js';
+import type { ClusterConfig } from '../src/input/config.js';
+import { extraFlagRefusal, type EtcdMinor } from '../src/etcd/flags.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
-import { parseClusterSource } from '../src/load.js';
-import { buildModel } from '../src/model.js';
+import { parseClusterSource } from '../src/input/load.js';
+import { buildModel } from '../src/model/build.js';
 import { etcdFlagTable } from '../src/resources.js';
-import { validateCluster } from '../src/validate.js';
+import { validateCluster } from '../src/input/validate.js';
 
 const withEtcd = (version: string, fields: string): string =>
   `name: test\netcd:\n  version: "${version}"\n${fields}nodes:\n  - { name: etcd1, host: 10.0.0.11 }\n  - { name: etcd2, host: 10.0.0.12 }\n  - { name: etcd3, host: 10.0.0.13 }\n`;

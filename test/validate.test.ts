@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULTS } from '../src/config.js';
+import { DEFAULTS } from '../src/input/config.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
-import { parseClusterSource } from '../src/load.js';
-import { validateCluster } from '../src/validate.js';
+import { parseClusterSource } from '../src/input/load.js';
+import { validateCluster } from '../src/input/validate.js';
 import { minimalCluster, repoRoot } from './helpers.js';
 
 function check(source: string) {
@@ -154,7 +154,7 @@ describe('validate', () => {
 describe('the ahead-of-time schema validator', () => {
   it('agrees with one compiled from schema/ now, on every bad input', async () => {
     const { createRequire } = await import('node:module');
-    const { compileSchemaValidator } = await import('../src/validate.js');
+    const { compileSchemaValidator } = await import('../src/input/validate.js');
     const aot = createRequire(import.meta.url)('../src/generated/cluster-validator.cjs') as ReturnType<typeof compileSchemaValidator>;
     const fresh = compileSchemaValidator();
     const summary = (v: typeof fresh, data: unknown) => {

@@ -11,7 +11,7 @@
  * changes: an ECDSA signature is randomized, and the same input must give the same output.
  */
 import { webcrypto } from 'node:crypto';
-import type { KeyType } from '../config.js';
+import type { KeyType } from '../input/config.js';
 import { normalizeSerial } from './inspect.js';
 import * as x509 from './x509.js';
 

@@ -8,12 +8,12 @@
  * the existing output does not trust all stop the build. Only the CA rotation (--rotate-ca) moves to a
  * new CA: in three deployable steps while the CA is valid, or, once it has expired, in one.
  */
-import type { KeyType } from '../config.js';
+import type { KeyType } from '../input/config.js';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
-import type { ClusterModel } from '../model.js';
 import { ekuOids, EKU_OID, fingerprint, keyTypeOf, notAfter, notBefore, parseCert, readPrivateKey, sanList, type X509Certificate } from './inspect.js';
 import { pkiMessages } from './messages.js';
 import { CA_ID, CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs, type CertSpec } from './profiles.js';
+import { type ClusterModel } from '../model/types.js';
 
 export { sanList };
 

@@ -3,8 +3,8 @@
  * without loading the x509 library (src/pki/issue.ts), which only issuing needs.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import type { KeyType } from '../config.js';
-import { canonicalIp } from '../validate.js';
+import type { KeyType } from '../input/config.js';
+import { canonicalIp } from '../net.js';
 
 export { X509Certificate };
 

@@ -3,7 +3,7 @@
  * something to issue, so builds that reuse their secrets never load the x509 library.
  */
 import { webcrypto } from 'node:crypto';
-import type { KeyType } from '../config.js';
+import type { KeyType } from '../input/config.js';
 import type { CertSpec, Usage } from './profiles.js';
 import * as x509 from './x509.js';
 

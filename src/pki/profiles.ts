@@ -3,9 +3,9 @@
  * (server and peer certificates carry serverAuth and clientAuth; the apiserver's client certificate only
  * clientAuth), but every member gets its own keys and names only its own addresses.
  */
-import type { KeyType } from '../config.js';
-import type { ClusterModel } from '../model.js';
-import { ipFamily } from '../validate.js';
+import type { KeyType } from '../input/config.js';
+import { ipFamily } from '../net.js';
+import { type ClusterModel } from '../model/types.js';
 
 export type Usage = 'serverAuth' | 'clientAuth';
 
@@ -33,12 +33,6 @@ export const MONITORING_ID = 'clients/monitoring';
 export const BACKUP_ID = 'clients/backup';
 export const serverId = (member: string): string => `nodes/${member}/server`;
 export const peerId = (member: string): string => `nodes/${member}/peer`;
-
-/**
- * The default common name every peer certificate shares, so peers can be restricted to it
- * (--peer-cert-allowed-cn); `tls.peerCommonName` pins another. The model's `security.peerCommonName` is the one in use.
- */
-export const peerCommonName = (cluster: string): string => `${cluster}-etcd-peer`;
 
 function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();

@@ -88,8 +88,6 @@ export function checkNotInUse(targets: readonly RevokeTarget[], pairs: ReadonlyM
 
 /** What etcd-gen import leaves in the secrets directory: the manual procedure's shared certificates. */
 export const PROCEDURE_RECORD = 'procedure-certs.json';
-/** What runbooks/takeover.sh writes into the output once it has seen every member run this output's unit. */
-export const TAKEOVER_RECORD = 'takeover.json';
 
 export interface ProcedureRecord {
   sharedCertificates: { file: string; serial: string; subject: string }[];
@@ -106,10 +104,18 @@ async function readJson(file: string): Promise<unknown> {
 
 /**
  * Refuses to revoke one of the procedure's shared certificates (as import recorded them) before
- * takeover.sh has recorded that every member moved off it. A build cannot see the members; the runbook
+ * takeover.sh has recorded that every member moved off it (`takeover.moved`, from the previous build's
+ * takeover.json; null when there is none or it is unreadable). A build cannot see the members; the runbook
  * can, and it checks again, live, before it installs a revocation list (refuse_revoked_in_use).
  */
-export async function checkMovedOff(targets: readonly RevokeTarget[], secretsDir: string, outDir: string, members: readonly string[], shown: (file: string) => string): Promise<void> {
+export async function checkMovedOff(
+  targets: readonly RevokeTarget[],
+  secretsDir: string,
+  takeover: { file: string; moved: readonly string[] | null },
+  outDir: string,
+  members: readonly string[],
+  shown: (file: string) => string,
+): Promise<void> {
   if (targets.length === 0) return;
   const recordFile = path.join(secretsDir, PROCEDURE_RECORD);
   const record = await readJson(recordFile);
@@ -119,10 +125,8 @@ export async function checkMovedOff(targets: readonly RevokeTarget[], secretsDir
   const sharedSerials = new Set(shared.map((c) => normalize(String(c.serial))));
   const hit = targets.find((t) => sharedSerials.has(t.serial));
   if (hit === undefined) return;
-  const takeoverFile = path.join(outDir, TAKEOVER_RECORD);
-  const moved = (await readJson(takeoverFile)) as { moved?: unknown } | null | undefined;
-  const movedNames = Array.isArray(moved?.moved) ? moved.moved.map(String) : null;
+  const movedNames = takeover.moved;
   const notMoved = movedNames === null ? null : members.filter((m) => !movedNames.includes(m));
   if (notMoved !== null && notMoved.length === 0) return;
-  throw new UsageError(pkiMessages.revokeBeforeMove(hit.from, shown(takeoverFile), notMoved, shown(path.join(outDir, 'runbooks', 'takeover.sh'))));
+  throw new UsageError(pkiMessages.revokeBeforeMove(hit.from, shown(takeover.file), notMoved, shown(path.join(outDir, 'runbooks', 'takeover.sh'))));
 }

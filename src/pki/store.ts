@@ -7,8 +7,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, type Diagnostic } from '../diagnostics.js';
-import type { FileTransaction } from '../fsutil.js';
-import { decryptWith, encryptTo } from '../seal.js';
+import type { FileTransaction } from '../output/transaction.js';
+import { decryptWith, encryptTo } from '../output/seal.js';
 import type { CertPair, SecretOp, StoredPair } from './index.js';
 import { CA_ID } from './profiles.js';
 

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { build } from '../../src/build.js';
+import { build } from '../../src/pipeline.js';
 import { InputError, UsageError } from '../../src/diagnostics.js';
 import { minimalCluster, needTools, readTree, run, runCli, tempDir } from '../helpers.js';
 import { startLoopbackCluster } from '../harness/cluster.js';

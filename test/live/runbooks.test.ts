@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createCa } from '../../src/pki/issue.js';
 import type { CertSpec } from '../../src/pki/profiles.js';
-import { RUNBOOKS } from '../../src/render.js';
+import { RUNBOOKS } from '../../src/render/render.js';
 import { needTools, run, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { testEachRelease } from '../harness/releases.js';

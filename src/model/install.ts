@@ -1,31 +1,13 @@
 /**
- * cloud-init user-data (nodes/<name>/user-data.yaml): how a fresh Debian/Ubuntu VM becomes a member with
- * no other step. Pure. The model gets what user-data installs and runs (`etcdInstall`, `cloudInitSteps`);
- * render gets the YAML block scalars, so the template holds layout only.
+ * How etcd gets onto a member: the install route (tarball, Debian package, or none), the packages and the
+ * steps cloud-init's user-data runs (nodes/<name>/user-data.yaml), so a fresh Debian/Ubuntu VM becomes a
+ * member with no other step. Pure; the YAML layout of user-data is src/render/user-data.ts.
  * cloud-init reference: https://cloudinit.readthedocs.io/en/22.4/reference/modules.html (users_groups,
  * write_files, package_update_upgrade_install, runcmd).
  */
-import type { EtcdInstallConfig, InstallSource } from './config.js';
-import type { EtcdVersion, InstallFile, MemberInstall } from './model.js';
-import { shellQuote as q } from './shell.js';
-
-/** etcd.install, resolved: exactly one of tarball, package and none is set. */
-export interface EtcdInstall {
-  from: InstallSource;
-  /** from: tarball: where the release tarball is and its SHA-256; null otherwise. */
-  tarball: { url: string; sha256: string; binaries: string[] } | null;
-  /** from: package: the Debian/Ubuntu packages; null otherwise. */
-  package: { names: string[] } | null;
-  /** from: none: user-data does not install etcd. */
-  none: boolean;
-}
-
-/** One item of runcmd: an sh script, with why it is there (a comment above it in user-data). */
-export interface CloudInitStep {
-  name: 'strict' | 'etcd' | 'directories' | 'start';
-  why: string;
-  script: string;
-}
+import type { EtcdInstallConfig } from '../input/config.js';
+import { shellQuote as q } from '../shell.js';
+import type { CloudInitStep, EtcdInstall, EtcdVersion, MemberInstall } from './types.js';
 
 /** The line `etcd --version` prints first, which the install step checks. */
 export const versionLine = (version: EtcdVersion): string => `etcd Version: ${version.text}`;
@@ -131,48 +113,4 @@ export function cloudInitSteps(install: EtcdInstall, version: EtcdVersion, bin: 
       script: ['systemctl daemon-reload', 'systemctl enable etcd', 'systemctl start --no-block etcd'].join('\n'),
     },
   ];
-}
-
-/** Text a YAML literal block cannot carry as is: control characters, CR, BOM, or leading white space. */
-const NOT_LITERAL = /[^\t\n\x20-\x7e\u0085\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|\ufeff|^[\s]/u;
-
-/**
- * `text` as a YAML block scalar whose lines are indented by `indent` spaces: `|` when it ends with one
- * newline, `|-` with none, `|+` with more, so it reads back byte for byte. Text a literal block cannot hold
- * becomes a double-quoted scalar instead (JSON is valid YAML).
- */
-export function yamlBlock(text: string, indent: number): string {
-  if (text === '' || NOT_LITERAL.test(text)) return JSON.stringify(text);
-  const chomping = !text.endsWith('\n') ? '-' : text.endsWith('\n\n') ? '+' : '';
-  const lines = (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
-  const pad = ' '.repeat(indent);
-  return `|${chomping}${lines.map((line) => `\n${line === '' ? '' : pad + line}`).join('')}`;
-}
-
-/** A write_files entry: what the member's overlay holds at `path`, with its owner and mode. */
-export interface UserDataFile {
-  path: string;
-  owner: string;
-  permissions: string;
-  /** The contents as a YAML scalar (a literal block, indented for its place in the list). */
-  content: string;
-  /** `b64` for a binary file (the DER CRL), whose content is then base64 (cloud-init's write_files encoding). */
-  encoding: 'b64' | null;
-}
-
-/** Indentation of a write_files entry's content lines, and of a runcmd item's lines (see the template). */
-export const FILE_CONTENT_INDENT = 6;
-export const RUNCMD_INDENT = 4;
-
-export function userDataFiles(files: readonly { file: InstallFile; contents: string }[]): UserDataFile[] {
-  return files.map(({ file, contents }) => ({
-    path: file.path,
-    owner: `${file.user}:${file.group}`,
-    permissions: file.modeText,
-    ...(file.content === 'crl' ? { content: JSON.stringify(contents), encoding: 'b64' as const } : { content: yamlBlock(contents, FILE_CONTENT_INDENT), encoding: null }),
-  }));
-}
-
-export function userDataRuncmd(steps: readonly CloudInitStep[]): { why: string; item: string }[] {
-  return steps.map((s) => ({ why: s.why, item: yamlBlock(`${s.script}\n`, RUNCMD_INDENT) }));
 }

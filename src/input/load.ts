@@ -5,8 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as yaml from 'js-yaml';
-import { InputError, toPointer, type Diagnostic, type SourcePosition } from './diagnostics.js';
-import { messages } from './messages.js';
+import { InputError, toPointer, type Diagnostic, type SourcePosition } from '../diagnostics.js';
+import { messages } from '../messages.js';
 
 /** Where a value, and the key naming it, stand in the source. */
 export interface NodeLocation {

@@ -1,37 +1,32 @@
 /**
- * The pipeline, in order: load → validate → model → pki → render → write. Disk I/O happens only in
- * load, the secrets store and write; everything between is plain data in and out. `compile` runs it all in
- * memory; `build` then writes, and `check` compares with what is on disk.
+ * The pipeline, in the order it runs: load -> validate -> model (src/input/, src/model/), then the previous
+ * build is read (src/output/previous.ts: the second input), the secrets are read (src/pki/store.ts), pki ->
+ * render -> seal -> manifest, and at last write (src/output/write.ts, one transaction with the new secrets).
+ * Disk I/O happens only at those edges; every stage between takes plain data and gives plain data.
+ * `compile` runs it all in memory; `build` then writes, and `check` compares with what is on disk.
  */
 import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from './diagnostics.js';
-import { completeInterruptedCommit, FileTransaction, journalPending } from './fsutil.js';
-import { compareIdentity, previousIdentity, type IdentityProblem } from './identity.js';
-import type { ReleaseStep } from './upgrade.js';
-import { loadClusterFile, locate, type LoadedDocument } from './load.js';
-import { buildModel, type ClusterModel } from './model.js';
+import type { ReleaseStep } from './etcd/upgrade.js';
+import type { ClusterConfig } from './input/config.js';
+import { loadClusterFile, locate, type LoadedDocument } from './input/load.js';
+import { validateCluster } from './input/validate.js';
+import { buildModel, type ModelSecrets } from './model/build.js';
+import { compareIdentity, type IdentityProblem } from './model/identity.js';
+import type { ClusterModel } from './model/types.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { keyTypeOf, parseCert } from './pki/inspect.js';
 import { pkiMessages } from './pki/messages.js';
-import { checkMovedOff, checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
+import { checkMovedOff, checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
-import { sealPrivateKeys } from './seal.js';
-import { loadTemplates, renderOutput, type OutputFile } from './render.js';
+import { loadTemplates, renderOutput } from './render/render.js';
+import { buildManifest, OUTPUT_CA, type Manifest, type OutputFile } from './output/files.js';
+import { readPreviousBuild, TAKEOVER_RECORD, type PreviousBuild } from './output/previous.js';
+import { sealPrivateKeys } from './output/seal.js';
+import { completeInterruptedCommit, FileTransaction, journalPending } from './output/transaction.js';
+import { compareOutput, stageOutput, type Drift, type WriteReport } from './output/write.js';
 import { packageVersion } from './resources.js';
-import { validateCluster } from './validate.js';
-import {
-  buildManifest,
-  compareOutput,
-  inspectOutput,
-  OUTPUT_CA,
-  readOutputFile,
-  stageOutput,
-  type Drift,
-  type ExistingOutput,
-  type Manifest,
-  type WriteReport,
-} from './write.js';
 
 export interface BuildOptions {
   configFile: string;
@@ -59,7 +54,8 @@ export interface Compiled {
   pki: PkiResult;
   files: OutputFile[];
   manifest: Manifest;
-  existing: ExistingOutput;
+  /** The previous build, as read from the output directory before anything else (src/output/previous.ts). */
+  previous: PreviousBuild;
   secretsDir: string;
   stored: ReadonlyMap<string, StoredPair>;
   /** The CA's revocation list, once anything is revoked: `changed` when this build signed a new one. */
@@ -107,24 +103,39 @@ const secretsDirOf = (options: BuildOptions): string => options.secretsDir ?? de
 /** Where a build's commit journal is: with the secrets it must never leave half written. */
 const journalOf = (options: BuildOptions): string => path.join(secretsDirOf(options), COMMIT_JOURNAL);
 
-/** Everything a build produces, in memory; reads the config, the secrets and the existing output only. */
-export async function compile(options: BuildOptions): Promise<Compiled> {
-  const doc = await loadClusterFile(options.configFile);
+export interface LoadedModel {
+  doc: LoadedDocument;
+  config: ClusterConfig;
+  model: ClusterModel;
+  /** Warnings of validation: a config with errors throws InputError instead. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The first three stages: load -> validate -> model. Throws InputError (exit 2) with every problem of the
+ * file at its line; `secrets` is what the model needs from the secrets directory (src/model/build.ts).
+ */
+export async function loadModel(configFile: string, secrets: ModelSecrets = { crl: false }): Promise<LoadedModel> {
+  const doc = await loadClusterFile(configFile);
   const validation = validateCluster(doc);
   if (!validation.config) throw new InputError(validation.diagnostics);
+  return { doc, config: validation.config, model: buildModel(validation.config, doc.fileName, secrets), diagnostics: validation.diagnostics };
+}
+
+/** Everything a build produces, in memory; reads the config, the secrets and the existing output only. */
+export async function compile(options: BuildOptions): Promise<Compiled> {
   const secretsDir = secretsDirOf(options);
   const crlFile = path.join(secretsDir, CRL_FILE);
   const storedCrl = await readIfPresent(crlFile);
   const revoke = options.revoke ?? [];
-  const model = buildModel(validation.config, doc.fileName, { crl: storedCrl !== null || revoke.length > 0 });
+  const { doc, config, model, diagnostics } = await loadModel(options.configFile, { crl: storedCrl !== null || revoke.length > 0 });
 
-  const existing = await inspectOutput(options.outDir);
+  const previous = await readPreviousBuild(options.outDir);
   // Before anything is issued: a change the running cluster cannot roll out is refused here.
   const identitySteps: string[] = [];
   const releaseSteps: ReleaseStep[] = [];
-  if (existing.manifest) {
-    const previous = await previousIdentity(existing.manifest, (p) => readOutputFile(options.outDir, p));
-    const comparison = compareIdentity(previous, model, validation.config);
+  if (previous.identity) {
+    const comparison = compareIdentity(previous.identity, model, config);
     if (comparison.problems.length > 0) throw new InputError(identityDiagnostics(comparison.problems, doc));
     identitySteps.push(...comparison.steps);
     releaseSteps.push(...comparison.releaseSteps);
@@ -132,7 +143,8 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const knownIds = certSpecs(model).map((s) => s.id);
   const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
   const targets = await resolveRevocations(revoke, stored, knownIds);
-  await checkMovedOff(targets, secretsDir, options.outDir, model.members.map((m) => m.name), displayFile);
+  const takeover = { file: path.join(options.outDir, TAKEOVER_RECORD), moved: typeof previous.takeover === 'object' ? previous.takeover.moved : null };
+  await checkMovedOff(targets, secretsDir, takeover, options.outDir, model.members.map((m) => m.name), displayFile);
   const renewIds = idsToRenew(revoke, knownIds);
   const renew = options.renew === 'all' ? 'all' : [...new Set([...(options.renew ?? []), ...renewIds])];
   const now = options.now ?? new Date();
@@ -140,7 +152,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     model,
     stored,
     secretPath: (id, ext) => displayFile(secretFile(secretsDir, id, ext)),
-    previousCaPem: existing.caPem,
+    previousCaPem: previous.caPem,
     previousCaPath: displayFile(path.join(options.outDir, OUTPUT_CA)),
     now,
     renew,
@@ -151,12 +163,12 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
   const crl = storedCrl !== null || targets.length > 0 ? await nextCrl(displayFile(crlFile), storedCrl, targets, pki, now) : null;
   const crlBase64 = crl === null ? null : (await import('./pki/crl.js')).crlDer(crl.pem).toString('base64');
   const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates(), crlBase64);
-  const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, existing.manifest, (p) => readOutputFile(options.outDir, p));
+  const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, previous);
   const manifest = buildManifest(files, model, packageVersion());
   const secretsWarnings = await secretsDirWarnings(secretsDir);
   // upgrade.sh installs each member's etcd.conf with the new release: no rotate-certs.sh step of its own.
-  const rolloutSteps = [...identitySteps, ...(releaseSteps.length > 0 ? [] : settingsSteps(existing.manifest, manifest))];
-  return { model, diagnostics: [...validation.diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, existing, secretsDir, stored, crl: crl && { ...crl, file: crlFile }, rolloutSteps, releaseSteps };
+  const rolloutSteps = [...identitySteps, ...(releaseSteps.length > 0 ? [] : settingsSteps(previous.manifest, manifest))];
+  return { model, diagnostics: [...diagnostics, ...secretsWarnings, ...pki.diagnostics], pki, files, manifest, previous, secretsDir, stored, crl: crl && { ...crl, file: crlFile }, rolloutSteps, releaseSteps };
 }
 
 /** Refused identity changes as diagnostics at the field to change back or pin. */
@@ -224,7 +236,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     tx.write(compiled.crl.file, compiled.crl.pem, 0o644, { dirMode: 0o700, durable: true });
     secretsWritten.push(compiled.crl.file);
   }
-  const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
+  const report = await stageOutput(tx, options.outDir, compiled.files, compiled.manifest, compiled.previous.manifest);
   await tx.commit(journal);
   return { ...compiled, secretsWritten, report, interrupted };
 }
@@ -242,7 +254,7 @@ export async function check(options: BuildOptions): Promise<CheckResult> {
     throw new UsageError(`a build is putting its files in place, or died doing so (${displayFile(journal)}): wait for it, or run etcd-gen build to finish it`);
   }
   const compiled = await compile(options);
-  const drift = await compareOutput(options.outDir, compiled.files, compiled.manifest, compiled.existing.manifest);
+  const drift = await compareOutput(options.outDir, compiled.files, compiled.manifest, compiled.previous.manifest);
   const upToDate = drift.added.length === 0 && drift.removed.length === 0 && drift.changed.length === 0;
   return { ...compiled, drift, upToDate };
 }

@@ -4,10 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClusterModel } from './model.js';
-import type { StoredPair } from './pki/index.js';
-import { keyTypeOf, notAfter, parseCert, sanList } from './pki/inspect.js';
-import { certSpecs } from './pki/profiles.js';
+import type { StoredPair } from './index.js';
+import { keyTypeOf, notAfter, parseCert, sanList } from './inspect.js';
+import { certSpecs } from './profiles.js';
+import { type ClusterModel } from '../model/types.js';
 
 export type CertStatus = 'ok' | 'renew' | 'expired' | 'missing';
 
@@ -67,7 +67,7 @@ export async function revokedReport(secretsDir: string): Promise<RevokedRow[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const { readCrl } = await import('./pki/crl.js');
+  const { readCrl } = await import('./crl.js');
   return readCrl(pem).entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString() }));
 }
 

@@ -6,33 +6,15 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Handlebars from 'handlebars';
-import { userDataFiles, userDataRuncmd } from './cloudinit.js';
-import type { ClusterModel, FileRole, MemberContent, MemberModel } from './model.js';
-import type { CertPair } from './pki/index.js';
-import { ADMIN_ID, APISERVER_ID, BACKUP_ID, MONITORING_ID, peerId, serverId } from './pki/profiles.js';
-import { grafanaDashboard } from './monitoring.js';
-import type { SealInfo } from './seal.js';
-import { shellQuote } from './shell.js';
-import { readTemplates } from './resources.js';
+import type { CertPair } from '../pki/index.js';
+import { ADMIN_ID, APISERVER_ID, BACKUP_ID, MONITORING_ID, peerId, serverId } from '../pki/profiles.js';
+import { grafanaDashboard } from './grafana.js';
+import { shellQuote } from '../shell.js';
+import { readTemplates } from '../resources.js';
 import { COMPILE_OPTIONS } from './template-options.js';
-
-export type { FileRole } from './model.js';
-
-export interface OutputFile {
-  /** Path relative to the output directory, with '/' separators. */
-  path: string;
-  /** The text, or with `encoding: 'base64'` the bytes of a binary file (the DER CRL) in base64. */
-  contents: string;
-  encoding?: 'base64';
-  mode: number;
-  /** `user:group` the file must have where it is installed (member files only). */
-  owner?: string;
-  role: FileRole;
-  /** The file holds a private key (a key file, or user-data that embeds keys): sealed with age when set up. */
-  holdsPrivateKey?: true;
-  /** Set on files written age-encrypted (src/seal.ts). */
-  sealed?: SealInfo;
-}
+import type { ClusterModel, FileRole, MemberContent, MemberModel } from '../model/types.js';
+import type { OutputFile } from '../output/files.js';
+import { userDataFiles, userDataRuncmd } from './user-data.js';
 
 type Renderer = (context: object) => string;
 type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
@@ -76,7 +58,7 @@ export function compileTemplates(sources: ReadonlyMap<string, string>): Map<stri
 export function loadTemplates(): Map<string, Renderer> {
   let specs: Record<string, TemplateSpecification>;
   try {
-    specs = require('./generated/templates.cjs') as Record<string, TemplateSpecification>;
+    specs = require('../generated/templates.cjs') as Record<string, TemplateSpecification>;
   } catch {
     return compileTemplates(readTemplates());
   }

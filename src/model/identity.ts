@@ -3,7 +3,7 @@
  * clients must agree on, whose old and new forms cannot talk to each other while the members are updated
  * one at a time. manifest.json records them (what the deployed cluster is); a build and `plan` compare
  * cluster.yaml with that record, and refuse a change that would cost quorum during a rolling install.
- * Pure, apart from the reader of the previous output's files that manifests older than the record need.
+ * Pure: the previous build's identity comes in as data (src/output/previous.ts reads it).
  *
  * What is refused, and why (each message says what to do instead):
  * - the peer certificates' CN (tls.peerCommonName, else derived from `name`): etcd 3.4 and 3.5 take one
@@ -17,19 +17,17 @@
  *   cluster, only makes etcd.conf misstate it: keep it, pinned in `token`.
  * - the client and peer ports: every member's URLs would move at once, and members not yet updated would
  *   dial the old ones. Members move one at a time only (plan's move step, replace-member.sh).
- * - an etcd release move that is not one step of src/upgrade.ts (a skipped minor, a minor step from below
+ * - an etcd release move that is not one step of src/etcd/upgrade.ts (a skipped minor, a minor step from below
  *   the documented minimum, a minor downgrade without etcd's downgrade API): the message names the path.
  * - a TLS policy with no cipher suite in common with the deployed one.
  * What is rolled instead, as steps: an etcd upgrade the rules allow, and a TLS policy change that keeps a
  * common suite (runbooks/rotate-certs.sh restarts each member in turn, since etcd reads it at start).
  * The CA changes only through --rotate-ca's three builds; a member's own URLs only through plan's steps.
  */
-import type { ClusterConfig } from './config.js';
-import { messages } from './messages.js';
-import type { ClusterModel } from './model.js';
-import { peerCommonName } from './pki/profiles.js';
-import { olderPatchNote, planRelease, releaseRefusal, releaseStep, type ReleaseStep } from './upgrade.js';
-import type { Manifest } from './write.js';
+import type { ClusterConfig } from '../input/config.js';
+import { messages } from '../messages.js';
+import { olderPatchNote, planRelease, releaseRefusal, releaseStep, type ReleaseStep } from '../etcd/upgrade.js';
+import type { ClusterModel } from './types.js';
 
 export interface ClusterIdentity {
   /** --initial-cluster-token. */
@@ -58,38 +56,6 @@ export function clusterIdentity(model: ClusterModel): ClusterIdentity {
   };
 }
 
-/** An ETCD_* value from etcd.conf text (single-quoted by the q helper), or null. */
-function confValue(conf: string, name: string): string | null {
-  const line = conf.split('\n').find((l) => l.startsWith(`${name}=`));
-  return line === undefined ? null : line.slice(name.length + 1).replace(/^'(.*)'$/, '$1');
-}
-
-/**
- * The deployed identity an earlier build recorded. Manifests written before `identity` was recorded give
- * the peer CN (derived from their `cluster`, as those builds did) and the ports (from the members' URLs);
- * `readFile` (a file of the previous output, or null) supplies the token, release and TLS policy from a
- * member's etcd.conf when it is there.
- */
-export async function previousIdentity(manifest: Manifest, readFile: (relative: string) => Promise<string | null>): Promise<KnownIdentity> {
-  if (manifest.identity) return manifest.identity;
-  const port = (url: string | undefined): number | null => {
-    const m = /:(\d+)$/.exec(url ?? '');
-    return m ? Number(m[1]) : null;
-  };
-  const first = manifest.members?.[0];
-  const client = port(first?.clientUrl);
-  const peer = port(first?.peerUrl);
-  const confPath = manifest.files.find((f) => f.role === 'member-config')?.path;
-  const conf = confPath ? await readFile(confPath) : null;
-  const version = conf ? (/^# etcd (3\.\d+\.\d+) configuration/m.exec(conf)?.[1] ?? null) : null;
-  return {
-    token: conf ? confValue(conf, 'ETCD_INITIAL_CLUSTER_TOKEN') : null,
-    peerCommonName: conf ? (confValue(conf, 'ETCD_PEER_CERT_ALLOWED_CN') ?? peerCommonName(manifest.cluster)) : peerCommonName(manifest.cluster),
-    ports: client !== null && peer !== null ? { client, peer } : null,
-    etcdVersion: version,
-    tls: conf ? { minVersion: confValue(conf, 'ETCD_TLS_MIN_VERSION'), cipherSuites: (confValue(conf, 'ETCD_CIPHER_SUITES') ?? '').split(',').filter(Boolean) } : null,
-  };
-}
 
 /** A change cluster.yaml asks for that a build refuses: where in the file, and why with what to do. */
 export interface IdentityProblem {

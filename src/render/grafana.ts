@@ -5,7 +5,7 @@
  * changes, proposals, database size against the quota, WAL fsync and backend commit latency, peer traffic.
  * Format: Grafana's dashboard JSON model (schemaVersion 39), with a Prometheus data source variable.
  */
-import type { ClusterModel, MonitoringModel } from './model.js';
+import { type ClusterModel, type MonitoringModel } from '../model/types.js';
 
 interface Panel {
   title: string;

@@ -6,15 +6,8 @@
  * already has (the manifest records hashes of both), and rebuilds stay byte-identical.
  */
 import { createHash } from 'node:crypto';
-import type { OutputFile } from './render.js';
-import type { Manifest } from './write.js';
-
-export interface SealInfo {
-  /** SHA-256 of the plaintext key: tells whether the key changed without decrypting (a 256-bit hash reveals nothing usable of a random key). */
-  plaintextSha256: string;
-  /** SHA-256 of the sorted recipient list the file was encrypted to. */
-  recipientsSha256: string;
-}
+import type { OutputFile, SealInfo } from './files.js';
+import type { PreviousBuild } from './previous.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -41,18 +34,18 @@ export async function decryptWith(identity: string, ciphertext: string): Promise
 }
 
 /**
- * Replaces every file that holds a private key with its sealed form. `readExisting` returns what the output holds at a
- * path now (null when nothing), so unchanged keys keep their ciphertext.
+ * Replaces every file that holds a private key with its sealed form. `previous` is the previous build's
+ * manifest and sealed files as they are on disk (src/output/previous.ts), so unchanged keys keep their
+ * ciphertext.
  */
 export async function sealPrivateKeys(
   files: readonly OutputFile[],
   recipients: readonly string[] | null,
-  previous: Manifest | null,
-  readExisting: (path: string) => Promise<string | null>,
+  previous: Pick<PreviousBuild, 'manifest' | 'sealed'>,
 ): Promise<OutputFile[]> {
   if (recipients === null) return [...files];
   const recipientsSha256 = sha256([...recipients].sort().join('\n'));
-  const before = new Map((previous?.files ?? []).map((e) => [e.path, e]));
+  const before = new Map((previous.manifest?.files ?? []).map((e) => [e.path, e]));
   return Promise.all(
     files.map(async (f) => {
       if (!f.holdsPrivateKey) return f;
@@ -60,7 +53,7 @@ export async function sealPrivateKeys(
       const sealed: SealInfo = { plaintextSha256: sha256(f.contents), recipientsSha256 };
       const old = before.get(sealedPath);
       if (old?.sealed?.plaintextSha256 === sealed.plaintextSha256 && old.sealed.recipientsSha256 === recipientsSha256) {
-        const onDisk = await readExisting(sealedPath);
+        const onDisk = previous.sealed.get(sealedPath) ?? null;
         if (onDisk !== null && sha256(onDisk) === old.sha256) return { ...f, path: sealedPath, contents: onDisk, sealed };
       }
       return { ...f, path: sealedPath, contents: await encryptTo(recipients, f.contents), sealed };

@@ -9,7 +9,7 @@
  * 3. Add known defects below with the release that fixes them and the source.
  * 4. Move test/etcd-matrix.txt to the new patch and run `npm run etcd:fetch` and the live tests.
  */
-import type { EtcdMinor } from './etcd-flags.js';
+import type { EtcdMinor } from './flags.js';
 
 export interface ReleaseLine {
   minor: EtcdMinor;

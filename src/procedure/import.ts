@@ -16,15 +16,15 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, toPointer, type Diagnostic } from './diagnostics.js';
-import { FileTransaction } from './fsutil.js';
-import { parseClusterSource } from './load.js';
-import { importMessages as m } from './messages.js';
-import { keyTypeOf, readPrivateKey } from './pki/inspect.js';
-import { PROCEDURE_RECORD, type ProcedureRecord } from './pki/revoke.js';
-import { SECRETS_GITIGNORE } from './pki/store.js';
-import { packageRoot } from './resources.js';
-import { validateCluster } from './validate.js';
+import { InputError, toPointer, type Diagnostic } from '../diagnostics.js';
+import { FileTransaction } from '../output/transaction.js';
+import { parseClusterSource } from '../input/load.js';
+import { importMessages as m } from '../messages.js';
+import { keyTypeOf, readPrivateKey } from '../pki/inspect.js';
+import { PROCEDURE_RECORD, type ProcedureRecord } from '../pki/revoke.js';
+import { SECRETS_GITIGNORE } from '../pki/store.js';
+import { packageRoot } from '../resources.js';
+import { validateCluster } from '../input/validate.js';
 
 /** The fields each `<node>.conf` of the procedure has (its "Set up cluster config" heredoc). */
 export const CONF_FIELDS = ['NODE_NAME', 'NODE_ADDRESS', 'CLUSTER_NODES', 'CLUSTER_TOKEN', 'CLIENT_PORT', 'PEERS_PORT'] as const;

@@ -7,7 +7,7 @@
  */
 import { chmod, link, lstat, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from './diagnostics.js';
+import { UsageError } from '../diagnostics.js';
 
 /**
  * Writes a whole file with its mode: through a temporary file and a rename, or, when `exclusive`, only if

@@ -6,7 +6,7 @@
  * (a rolling restart, one member at a time): `plan` prints the whole path, a build carries out exactly one
  * step, and refuses a release it cannot reach in one (naming the path that works).
  */
-import { compareReleases, newestOfLine, parseRelease, releaseLine, type ReleaseNumber } from './etcd-releases.js';
+import { compareReleases, newestOfLine, parseRelease, releaseLine, type ReleaseNumber } from './releases.js';
 
 /**
  * The upgrade policy of etcd's upgrade guides (https://etcd.io/docs/v3.6/upgrades/upgrading-etcd/,

@@ -3,8 +3,8 @@
  * one cluster.yaml now describes. Pure. Members are added one at a time as learners (they do not count
  * toward quorum until promoted), moved one at a time, and removed last, one at a time.
  */
-import type { ClusterModel } from './model.js';
-import type { ManifestMember } from './write.js';
+import { type ClusterModel } from './types.js';
+import { type ManifestMember } from '../output/files.js';
 
 export type PlanAction = 'add' | 'move' | 'remove';
 

@@ -2,19 +2,19 @@
  * Stage 2, validate: the JSON Schema (ajv) and the checks a schema cannot express (uniqueness, address
  * syntax, path shape, validity periods). Pure: takes the loaded document, returns diagnostics.
  */
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { pointerSegments, toPointer, type Diagnostic } from './diagnostics.js';
+import { pointerSegments, toPointer, type Diagnostic } from '../diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
-import { closest, messages } from './messages.js';
-import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from './etcd-releases.js';
-import { clusterSchema, etcdFlagTable } from './resources.js';
-import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from './etcd-flags.js';
-import { shellName } from './shell.js';
+import { closest, messages } from '../messages.js';
+import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
+import { clusterSchema, etcdFlagTable } from '../resources.js';
+import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from '../etcd/flags.js';
+import { shellName } from '../shell.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
+import { canonicalIp, ipFamily, isDnsName } from '../net.js';
 
 let validator: ValidateFunction | undefined;
 const require = createRequire(import.meta.url);
@@ -23,7 +23,7 @@ const require = createRequire(import.meta.url);
 function schemaValidator(): ValidateFunction {
   if (!validator) {
     try {
-      validator = require('./generated/cluster-validator.cjs') as ValidateFunction;
+      validator = require('../generated/cluster-validator.cjs') as ValidateFunction;
     } catch {
       validator = compileSchemaValidator();
     }
@@ -185,35 +185,6 @@ function slipDiagnostics(doc: LoadedDocument): Diagnostic[] {
 }
 
 // ---- checks a schema cannot express ----------------------------------------------------------------
-
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-/** A DNS name in lower case; names with an all-digit last label are taken for mistyped IPs. */
-export function isDnsName(value: string): boolean {
-  if (!DNS_NAME.test(value)) return false;
-  const last = value.split('.').pop() ?? '';
-  return !/^\d+$/.test(last);
-}
-
-/** The IP family (4 or 6) of a string, 0 when it is not an IP. */
-export function ipFamily(value: string): 0 | 4 | 6 {
-  return isIP(value) as 0 | 4 | 6;
-}
-
-/**
- * The canonical text of an IP address, so that every spelling of one address is one string: IPv6 in
- * RFC 5952 form (lower case, shortest, so fd00::0011 and FD00:0:0::11 are fd00::11), and an IPv4-mapped
- * IPv6 address (::ffff:10.0.0.13, RFC 4291 2.5.5.2) as the IPv4 address it maps. Any other string is
- * returned as is. (Zero-padded IPv4 is not an IP to node:net, and validation refuses it with a fix.)
- */
-export function canonicalIp(value: string): string {
-  if (ipFamily(value) !== 6) return value;
-  const text = new URL(`http://[${value}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
-  if (!mapped) return text;
-  const [hi, lo] = [parseInt(mapped[1] ?? '0', 16), parseInt(mapped[2] ?? '0', 16)];
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
 
 /**
  * The slip behind an address written as another tool or page writes it: a URL, brackets, a port, a
