@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { Readable } from 'node:stream';
+import { run as runCommandLine } from '../src/commands/cli.js';
 import { build, type BuildResult } from '../src/pipeline.js';
 
 /** The repository root (tests run from dist/test/). */
@@ -13,6 +15,24 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli.js');
 export const examplesDir = path.join(repoRoot, 'examples');
 export const isCI = process.env.CI === 'true';
+
+/**
+ * Runs an etcd-gen command line in this process (src/commands/cli.ts run), with streams that collect what
+ * it prints: the same code path as the executable, without a process per call. Paths in `args` should be
+ * absolute (this process's working directory is shared). The executable itself is covered by runCli.
+ */
+export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = Object.assign(Readable.from([]), { isTTY: false });
+  const status = await runCommandLine(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin,
+    env: { ...env, CI: 'true' },
+  });
+  return { status, stdout, stderr };
+}
 
 export interface CliRun {
   status: number | null;

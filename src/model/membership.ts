@@ -3,8 +3,7 @@
  * one cluster.yaml now describes. Pure. Members are added one at a time as learners (they do not count
  * toward quorum until promoted), moved one at a time, and removed last, one at a time.
  */
-import { type ClusterModel } from './types.js';
-import { type ManifestMember } from '../output/files.js';
+import { type ClusterModel, type MemberEndpoints } from './types.js';
 
 export type PlanAction = 'add' | 'move' | 'remove';
 
@@ -28,7 +27,7 @@ export interface MembershipPlan {
 
 const quorum = (n: number): number => Math.floor(n / 2) + 1;
 
-export function planMembership(previous: readonly ManifestMember[], model: ClusterModel): MembershipPlan {
+export function planMembership(previous: readonly MemberEndpoints[], model: ClusterModel): MembershipPlan {
   const before = new Map(previous.map((m) => [m.name, m]));
   const after = new Map(model.members.map((m) => [m.name, m]));
   const steps: PlanStep[] = [];
