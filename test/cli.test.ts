@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, statSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { minimalCluster, readTree, runCli, tempDir } from './helpers.js';
+import { minimalCluster, readTree, runCli, runInProcess, tempDir } from './helpers.js';
 
 describe('etcd-gen CLI', () => {
   it('builds, then rebuilds writing nothing', (t) => {
@@ -21,47 +21,47 @@ describe('etcd-gen CLI', () => {
     assert.doesNotMatch(second.stderr, /issued/);
   });
 
-  it('refuses to write or remove through a symbolic link in the output, and touches nothing outside it', (t) => {
+  it('refuses to write or remove through a symbolic link in the output, and touches nothing outside it', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+    assert.equal((await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })).status, 0);
     const elsewhere = path.join(dir, 'elsewhere');
     mkdirSync(elsewhere);
     writeFileSync(path.join(elsewhere, 'aliases.sh'), 'not etcd-gen\n');
     rmSync(path.join(dir, 'out', 'admin'), { recursive: true });
     symlinkSync(elsewhere, path.join(dir, 'out', 'admin'));
-    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const r = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^out\/admin:1:1: \$: is a symbolic link: .*remove the link/m);
     assert.deepEqual(readdirSync(elsewhere), ['aliases.sh']);
     assert.equal(readFileSync(path.join(elsewhere, 'aliases.sh'), 'utf8'), 'not etcd-gen\n');
   });
 
-  it('warns when the secrets directory lets others in, and keeps its mode', (t) => {
+  it('warns when the secrets directory lets others in, and keeps its mode', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    const first = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const first = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.doesNotMatch(first.stderr, /secrets directory is mode/, 'a directory etcd-gen made is 0700');
     chmodSync(path.join(dir, 'secrets'), 0o755);
-    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const r = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^secrets:1:1: warning: \$: the secrets directory is mode 0755: others may reach the CA key; chmod 700 it$/m);
     assert.equal(statSync(path.join(dir, 'secrets')).mode & 0o777, 0o755);
   });
 
-  it('takes --secrets for keys kept elsewhere', (t) => {
+  it('takes --secrets for keys kept elsewhere', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    const r = runCli(['build', 'cluster.yaml', '-o', 'out', '--secrets', 'vault'], { cwd: dir });
+    const r = await runInProcess(['build', 'cluster.yaml', '-o', 'out', '--secrets', 'vault'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(existsSync(path.join(dir, 'vault', 'ca.key')));
     assert.ok(!existsSync(path.join(dir, 'secrets')));
   });
 
-  it('refuses bad input with exit 2, FILE:LINE:COL messages for every problem, no stack trace, nothing on disk', (t) => {
+  it('refuses bad input with exit 2, FILE:LINE:COL messages for every problem, no stack trace, nothing on disk', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster.replace('name: etcd2', 'name: etcd1').replace('10.0.0.13', '"10.0.0.13; reboot"'));
-    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const r = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
     const lines = r.stderr.trimEnd().split('\n');
@@ -72,25 +72,25 @@ describe('etcd-gen CLI', () => {
     assert.deepEqual(readdirSync(dir), ['cluster.yaml']);
   });
 
-  it('refuses a missing file and a YAML error the same way', (t) => {
+  it('refuses a missing file and a YAML error the same way', async (t) => {
     const dir = tempDir(t);
-    const missing = runCli(['build', 'nope.yaml', '-o', 'out'], { cwd: dir });
+    const missing = await runInProcess(['build', 'nope.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^nope\.yaml:1:1: \$: cannot read the file \(ENOENT\)/);
     writeFileSync(path.join(dir, 'cluster.yaml'), 'name: [unclosed\n');
-    const broken = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const broken = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(broken.status, 2);
     assert.match(broken.stderr, /^cluster\.yaml:2:1: \$: YAML syntax error/);
     assert.deepEqual(readdirSync(dir), ['cluster.yaml']);
   });
 
-  it('leaves an existing output untouched when the input turns bad', (t) => {
+  it('leaves an existing output untouched when the input turns bad', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+    assert.equal((await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })).status, 0);
     const before = readTree(dir);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster.replace('3.5.13', '9.9.9'));
-    const r = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const r = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(r.status, 2);
     const after = readTree(dir);
     after.delete('cluster.yaml');
@@ -98,13 +98,13 @@ describe('etcd-gen CLI', () => {
     assert.deepEqual(after, before);
   });
 
-  it('never prints a private key, nor writes one outside a key file, when issuing and reissuing', (t) => {
+  it('never prints a private key, nor writes one outside a key file, when issuing and reissuing', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    const logs = [runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })];
+    const logs = [await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })];
     // A changed name list reissues the server certificates, with reasons in the log.
     writeFileSync(path.join(dir, 'cluster.yaml'), `${minimalCluster}tls: { extraSANs: [lb.lan] }\n`);
-    logs.push(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }));
+    logs.push(await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }));
     assert.match(logs[1]?.stderr ?? '', /reissued nodes\/etcd1\/server/);
     const tree = readTree(dir);
     const keyFiles = [...tree].filter(([file]) => file.endsWith('.key'));
@@ -162,44 +162,44 @@ describe('examples/ci workflow', () => {
     assert.deepEqual(commands.map((c) => c[0]), ['build', 'certs', 'plan']);
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    assert.equal(runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir }).status, 0);
+    assert.equal((await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir })).status, 0);
     for (const command of commands) {
       // The base branch's output of the plan step is this same build here.
       const args = command.map((a) => (a === '/tmp/base/out' ? 'out' : a));
-      const r = runCli(args, { cwd: dir });
+      const r = await runInProcess(args, { cwd: dir });
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     }
   });
 });
 
 describe('init, explain, schema, completion, --json, --quiet', () => {
-  it('init writes a starter cluster.yaml that builds as is, and never overwrites one', (t) => {
+  it('init writes a starter cluster.yaml that builds as is, and never overwrites one', async (t) => {
     const dir = tempDir(t);
-    const r = runCli(['init', '--name', 'demo', '--node', 'a=10.1.0.1', '--node', 'b=b.lan,10.1.0.2', '--node', 'c=10.1.0.3'], { cwd: dir });
+    const r = await runInProcess(['init', '--name', 'demo', '--node', 'a=10.1.0.1', '--node', 'b=b.lan,10.1.0.2', '--node', 'c=10.1.0.3'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     const text = readFileSync(path.join(dir, 'cluster.yaml'), 'utf8');
     assert.match(text, /^# yaml-language-server: \$schema=\S+cluster\.schema\.json$/m);
     assert.match(text, /host: "b\.lan"\n {4}ip: "10\.1\.0\.2"/);
-    const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
+    const built = await runInProcess(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
     assert.equal(built.status, 0, built.stderr);
-    const again = runCli(['init'], { cwd: dir });
+    const again = await runInProcess(['init'], { cwd: dir });
     assert.equal(again.status, 2);
     assert.match(again.stderr, /cluster\.yaml exists/);
-    const bad = runCli(['init', 'other.yaml', '--node', 'Bad_Name=10.1.0.9'], { cwd: dir });
+    const bad = await runInProcess(['init', 'other.yaml', '--node', 'Bad_Name=10.1.0.9'], { cwd: dir });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^other\.yaml:\d+:\d+: \$\.nodes\[0\]\.name: invalid value/m);
     assert.ok(!existsSync(path.join(dir, 'other.yaml')), 'nothing written for bad answers');
   });
 
-  it('explain reads every field from the schema, with its default', () => {
-    const one = runCli(['explain', 'tls.renewBeforeDays']);
+  it('explain reads every field from the schema, with its default', async () => {
+    const one = await runInProcess(['explain', 'tls.renewBeforeDays']);
     assert.equal(one.status, 0, one.stderr);
     assert.match(one.stdout, /^tls\.renewBeforeDays {2}\(integer \(0 to 3649\)\)\n.*\n {2}default: 30$/m);
-    const all = runCli(['explain', '--json']);
+    const all = await runInProcess(['explain', '--json']);
     const docs = JSON.parse(all.stdout) as { path: string; default?: unknown; required: boolean }[];
     assert.ok(docs.some((d) => d.path === 'nodes[].host' && d.required));
     assert.equal(docs.find((d) => d.path === 'ports.client')?.default, 2379);
-    const typo = runCli(['explain', 'nodes.hots']);
+    const typo = await runInProcess(['explain', 'nodes.hots']);
     assert.equal(typo.status, 2);
     assert.match(typo.stderr, /did you mean nodes\[\]\.host\?/);
   });
@@ -207,23 +207,23 @@ describe('init, explain, schema, completion, --json, --quiet', () => {
   it('schema prints the JSON Schema the build validates with', async () => {
     const { readFileSync: read } = await import('node:fs');
     const { repoRoot } = await import('./helpers.js');
-    const r = runCli(['schema']);
+    const r = await runInProcess(['schema']);
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(read(path.join(repoRoot, 'schema', 'cluster.schema.json'), 'utf8')));
   });
 
-  it('--json reports results and problems on stdout; --quiet prints nothing on success', (t) => {
+  it('--json reports results and problems on stdout; --quiet prints nothing on success', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster.replace('name: etcd2', 'name: etcd1'));
-    const bad = runCli(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
+    const bad = await runInProcess(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
     assert.equal(bad.status, 2);
     const report = JSON.parse(bad.stdout) as { ok: boolean; diagnostics: { line: number; column: number; path: string; message: string }[] };
     assert.equal(report.ok, false);
     assert.deepEqual(report.diagnostics.map((d) => [d.line, d.column, d.path]), [[5, 13, '/nodes/1/name']]);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
-    const quiet = runCli(['build', 'cluster.yaml', '-o', 'out', '--quiet'], { cwd: dir });
+    const quiet = await runInProcess(['build', 'cluster.yaml', '-o', 'out', '--quiet'], { cwd: dir });
     assert.equal(quiet.status, 0);
     assert.equal(quiet.stderr, '');
-    const json = runCli(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
+    const json = await runInProcess(['build', 'cluster.yaml', '-o', 'out', '--json'], { cwd: dir });
     const result = JSON.parse(json.stdout) as { ok: boolean; written: string[]; certificates: { action: string }[] };
     assert.equal(result.ok, true);
     assert.deepEqual(result.written, []);
@@ -231,7 +231,7 @@ describe('init, explain, schema, completion, --json, --quiet', () => {
     assert.doesNotMatch(json.stdout + json.stderr, /\u001b\[/, 'no colour off a terminal');
   });
 
-  it('every failure says what went wrong, with --quiet, and as JSON with --json: usage, I/O, input', (t) => {
+  it('every failure says what went wrong, with --quiet, and as JSON with --json: usage, I/O, input', async (t) => {
     const dir = tempDir(t);
     writeFileSync(path.join(dir, 'cluster.yaml'), minimalCluster);
     writeFileSync(path.join(dir, 'a-file'), '');
@@ -245,10 +245,10 @@ describe('init, explain, schema, completion, --json, --quiet', () => {
       { args: ['build', 'no-such.yaml'], kind: null, says: /cannot read the file \(ENOENT\)/ },
     ];
     for (const f of failures) {
-      const quiet = runCli([...f.args, '--quiet'], { cwd: dir });
+      const quiet = await runInProcess([...f.args, '--quiet'], { cwd: dir });
       assert.equal(quiet.status, 2, `${f.args.join(' ')} --quiet: ${quiet.stderr}`);
       assert.match(quiet.stderr, f.says, `${f.args.join(' ')} --quiet`);
-      const json = runCli([...f.args, '--json'], { cwd: dir });
+      const json = await runInProcess([...f.args, '--json'], { cwd: dir });
       assert.equal(json.status, 2, `${f.args.join(' ')} --json: ${json.stderr}`);
       assert.equal(json.stderr, '', `${f.args.join(' ')} --json: nothing but JSON`);
       const report = JSON.parse(json.stdout) as { ok: boolean; error?: { kind: string; message: string }; diagnostics: { message: string }[] };

@@ -19,19 +19,26 @@ export const isCI = process.env.CI === 'true';
 /**
  * Runs an etcd-gen command line in this process (src/commands/cli.ts run), with streams that collect what
  * it prints: the same code path as the executable, without a process per call. Paths in `args` should be
- * absolute (this process's working directory is shared). The executable itself is covered by runCli.
+ * absolute, or `cwd` given in a file whose tests run one at a time. The executable itself: runCli.
  */
-export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function runInProcess(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const stdin = Object.assign(Readable.from([]), { isTTY: false });
-  const status = await runCommandLine(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin,
-    env: { ...env, CI: 'true' },
-  });
-  return { status, stdout, stderr };
+  // A working directory is this process's own: only for test files whose tests run one at a time.
+  const cwd = process.cwd();
+  if (options.cwd !== undefined) process.chdir(options.cwd);
+  try {
+    const status = await runCommandLine(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin,
+      env: { ...process.env, ...options.env, CI: 'true' },
+    });
+    return { status, stdout, stderr };
+  } finally {
+    process.chdir(cwd);
+  }
 }
 
 export interface CliRun {
