@@ -21,5 +21,5 @@ defineKeywords(ajv);
 const validate = ajv.compile(clusterSchema());
 writeFileSync(path.join(out, 'cluster-validator.cjs'), `// Generated from schema/cluster.schema.json by scripts/precompile.ts.\n${standaloneCode.default(ajv, validate)}\n`);
 
-const specs = [...readTemplates()].map(([name, source]) => `  ${JSON.stringify(name)}: ${Handlebars.precompile(source, COMPILE_OPTIONS)}`);
+const specs = [...readTemplates()].filter(([name]) => name.endsWith('.hbs')).map(([name, source]) => `  ${JSON.stringify(name)}: ${Handlebars.precompile(source, COMPILE_OPTIONS)}`);
 writeFileSync(path.join(out, 'templates.cjs'), `// Generated from templates/ by scripts/precompile.ts.\nmodule.exports = {\n${specs.join(',\n')}\n};\n`);

@@ -16,7 +16,7 @@ import { compareIdentity, type IdentityProblem } from './model/identity.js';
 import type { ClusterModel } from './model/types.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
 import { keyTypeOf, parseCert } from './pki/inspect.js';
-import { pkiMessages } from './pki/messages.js';
+import { pkiMessages } from './messages.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
 import { checkMovedOff, checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
 import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';

@@ -18,12 +18,12 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** Every template under templates/, keyed by its path relative to that directory. */
+/** Every file under templates/ (templates: `.hbs`; plain files, shipped as they are: any other), keyed by its path relative to that directory. */
 export function readTemplates(): Map<string, string> {
   const dir = path.join(packageRoot, 'templates');
   const templates = new Map<string, string>();
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.hbs')) continue;
+    if (!entry.isFile()) continue;
     const full = path.join(entry.parentPath, entry.name);
     templates.set(path.relative(dir, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
   }

@@ -4,8 +4,18 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/diagnostics.js';
-import { completeInterruptedCommit, FileTransaction, writeAtomic } from '../src/output/transaction.js';
+import { completeInterruptedCommit, FileTransaction } from '../src/output/transaction.js';
 import { buildInto, runCli, tempDir } from './helpers.js';
+
+/**
+ * One file through a transaction of its own: through a temporary file and a rename, or, when `exclusive`,
+ * only if no file is there yet (a hard link, which fails on an existing file, makes that hold in a race).
+ */
+async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
+  const tx = new FileTransaction();
+  tx.write(file, contents, mode, { exclusive, durable: true });
+  await tx.commit();
+}
 
 /**
  * Starts a separate process that commits, with `journal`, "new" contents for `files` (in that order) and

@@ -27,7 +27,7 @@ describe('shellQuote', () => {
 
 describe('templates', () => {
   const render = (source: string, context: object): string => {
-    const t = compileTemplates(new Map([['t', source]])).get('t');
+    const t = compileTemplates(new Map([['t.hbs', source]])).get('t.hbs');
     assert.ok(t);
     return t(context);
   };
@@ -48,7 +48,7 @@ describe('templates', () => {
 
   it('refuse helpers that are not known, built-in lookup and log included', () => {
     for (const source of ['{{foo a}}', '{{lookup a b}}', '{{log a}}']) {
-      assert.throws(() => compileTemplates(new Map([['t', source]])).get('t')?.({ a: {}, b: 'x', foo: 1 }), /unknown helper/, source);
+      assert.throws(() => compileTemplates(new Map([['t.hbs', source]])).get('t.hbs')?.({ a: {}, b: 'x', foo: 1 }), /unknown helper/, source);
     }
   });
 });
@@ -83,7 +83,7 @@ describe('member names that are DNS names', () => {
     // Shell names: '.' and '-' become '_'; bash defines them, and lib.sh keys its tables by the real name.
     const r = spawnSync('bash', ['-c', `source ${JSON.stringify(path.join(out, 'admin', 'aliases.sh'))} && declare -F | grep -c 'etcdctl_k8s1_etcd[123]_k8s_lan$'`], { encoding: 'utf8' });
     assert.equal(r.stdout.trim(), '3', r.stderr);
-    const lib = spawnSync('bash', ['-c', `source ${JSON.stringify(path.join(out, 'runbooks', 'lib.sh'))} && printf '%s|' "\${MEMBERS[@]}" "\${PEER_URL[k8s1-etcd2.k8s.lan]}"`], { encoding: 'utf8' });
+    const lib = spawnSync('bash', ['-c', `source ${JSON.stringify(path.join(out, 'runbooks', 'lib.sh'))} && printf '%s|' "\${MEMBERS[@]}" "\${PEER_URL[k8s1-etcd2.k8s.lan]}"`], { encoding: 'utf8', env: { ...process.env, ETCDCTL_BIN: 'true', ETCD_GEN_REMOTE: 'true' } });
     assert.equal(lib.stdout, `${names.join('|')}|https://k8s1-etcd2.k8s.lan:2380|`, lib.stderr);
   });
 

@@ -15,6 +15,7 @@ import {
   ETCD_USER,
   JOIN_ENV_PATH,
   peerCommonName,
+  quorumOf,
   RESTORE_REVISION_BUMP,
   UNIT_PATH,
   type ClusterModel,
@@ -188,7 +189,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     };
   });
 
-  const quorum = Math.floor(members.length / 2) + 1;
+  const quorum = quorumOf(members.length);
   const install = memberInstall(paths, secrets.crl);
   const etcdInstall = resolveEtcdInstall(config.etcd.install ?? DEFAULTS.etcd.install, etcd);
   const runbooks: RunbookModel = {

@@ -3,7 +3,7 @@
  * one cluster.yaml now describes. Pure. Members are added one at a time as learners (they do not count
  * toward quorum until promoted), moved one at a time, and removed last, one at a time.
  */
-import { type ClusterModel, type MemberEndpoints } from './types.js';
+import { quorumOf, type ClusterModel, type MemberEndpoints } from './types.js';
 
 export type PlanAction = 'add' | 'move' | 'remove';
 
@@ -25,7 +25,6 @@ export interface MembershipPlan {
   warnings: string[];
 }
 
-const quorum = (n: number): number => Math.floor(n / 2) + 1;
 
 export function planMembership(previous: readonly MemberEndpoints[], model: ClusterModel): MembershipPlan {
   const before = new Map(previous.map((m) => [m.name, m]));
@@ -41,7 +40,7 @@ export function planMembership(previous: readonly MemberEndpoints[], model: Clus
       runbook: `runbooks/add-member.sh ${m.name}`,
       detail: `add ${m.name} (${m.peerUrl}) as a learner, start it with initial-cluster-state=existing, promote it once it has caught up`,
       membersAfter: count,
-      quorumAfter: quorum(count),
+      quorumAfter: quorumOf(count),
     });
   }
   for (const m of model.members) {
@@ -53,7 +52,7 @@ export function planMembership(previous: readonly MemberEndpoints[], model: Clus
       runbook: `runbooks/replace-member.sh ${m.name}`,
       detail: `move ${m.name} from ${old.peerUrl} to ${m.peerUrl}: remove it, add it back at the new address, start it there with an empty data dir`,
       membersAfter: count,
-      quorumAfter: quorum(count),
+      quorumAfter: quorumOf(count),
     });
   }
   for (const m of previous) {
@@ -65,7 +64,7 @@ export function planMembership(previous: readonly MemberEndpoints[], model: Clus
       runbook: `runbooks/remove-member.sh ${m.name}`,
       detail: `remove ${m.name} (${m.peerUrl}) from the cluster, then stop it and wipe its data dir`,
       membersAfter: count,
-      quorumAfter: quorum(count),
+      quorumAfter: quorumOf(count),
     });
   }
   const warnings: string[] = [];

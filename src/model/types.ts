@@ -217,6 +217,12 @@ export const UNIT_PATH = '/etc/systemd/system/etcd.service';
 export const ETCD_USER = 'etcd';
 export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
 /** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
+/**
+ * Members that make a quorum of `members` voting members: a majority (raft; etcd's FAQ "Why an odd number
+ * of cluster members?"). runbooks/lib.sh's quorum_of is the same rule, for the members it finds live.
+ */
+export const quorumOf = (members: number): number => Math.floor(members / 2) + 1;
+
 export const RESTORE_REVISION_BUMP = 1_000_000_000;
 
 /** etcd.install, resolved: exactly one of tarball, package and none is set. */

@@ -9,16 +9,6 @@ import { chmod, link, lstat, mkdir, open, readFile, rename, rm, rmdir, unlink } 
 import path from 'node:path';
 import { UsageError } from '../diagnostics.js';
 
-/**
- * Writes a whole file with its mode: through a temporary file and a rename, or, when `exclusive`, only if
- * no file is there yet (a hard link, which fails on an existing file, makes that hold even in a race).
- */
-export async function writeAtomic(file: string, contents: string, mode: number, exclusive: boolean): Promise<void> {
-  const tx = new FileTransaction();
-  tx.write(file, contents, mode, { exclusive, durable: true });
-  await tx.commit();
-}
-
 interface Staged {
   target: string;
   contents: string | Buffer;

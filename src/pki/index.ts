@@ -11,7 +11,7 @@
 import type { KeyType } from '../input/config.js';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import { ekuOids, EKU_OID, fingerprint, keyTypeOf, notAfter, notBefore, parseCert, readPrivateKey, sanList, type X509Certificate } from './inspect.js';
-import { pkiMessages } from './messages.js';
+import { pkiMessages } from '../messages.js';
 import { CA_ID, CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs, type CertSpec } from './profiles.js';
 import { type ClusterModel } from '../model/types.js';
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import type { CertPair, StoredPair } from './index.js';
 import { keyTypeOf, normalizeSerial as normalize, parseCert } from './inspect.js';
-import { pkiMessages } from './messages.js';
+import { pkiMessages } from '../messages.js';
 import { CA_ID } from './profiles.js';
 
 export interface RevokeTarget {

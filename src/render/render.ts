@@ -40,11 +40,22 @@ function prepare<T extends typeof Handlebars>(hb: T): T {
   return hb;
 }
 
-/** Compiles template sources with the full Handlebars (tests, and builds without precompiled templates). */
+/** A file of templates/ without the .hbs suffix is shipped as it is: its renderer gives its text, byte for byte. */
+const isTemplate = (name: string): boolean => name.endsWith('.hbs');
+const plain = (text: string): Renderer => () => text;
+
+/**
+ * Compiles the sources of templates/ (`.hbs`: Handlebars; any other file: plain, copied as is) with the
+ * full Handlebars (tests, and builds without precompiled templates).
+ */
 export function compileTemplates(sources: ReadonlyMap<string, string>): Map<string, Renderer> {
   const hb = prepare((require('handlebars') as typeof Handlebars).create());
   const compiled = new Map<string, Renderer>();
   for (const [name, source] of sources) {
+    if (!isTemplate(name)) {
+      compiled.set(name, plain(source));
+      continue;
+    }
     const template = hb.compile(source, COMPILE_OPTIONS);
     compiled.set(name, (context) => template(context));
   }
@@ -53,7 +64,8 @@ export function compileTemplates(sources: ReadonlyMap<string, string>): Map<stri
 
 /**
  * The templates as a build uses them: precompiled by `npm run build` (scripts/precompile.ts) and run with
- * the Handlebars runtime alone; compiled from templates/ when the precompiled set is missing.
+ * the Handlebars runtime alone; compiled from templates/ when the precompiled set is missing. Plain files
+ * of templates/ are read as they are.
  */
 export function loadTemplates(): Map<string, Renderer> {
   let specs: Record<string, TemplateSpecification>;
@@ -63,14 +75,23 @@ export function loadTemplates(): Map<string, Renderer> {
     return compileTemplates(readTemplates());
   }
   const hb = prepare((require('handlebars/runtime') as { default: typeof Handlebars }).default.create());
-  return new Map(Object.entries(specs).map(([name, spec]) => {
-    const template = hb.template(spec);
-    return [name, (context: object) => template(context)] as const;
-  }));
+  const loaded = new Map<string, Renderer>(
+    Object.entries(specs).map(([name, spec]) => {
+      const template = hb.template(spec);
+      return [name, (context: object) => template(context)] as const;
+    }),
+  );
+  for (const [name, text] of readTemplates()) if (!isTemplate(name)) loaded.set(name, plain(text));
+  return loaded;
 }
 
-/** The runbooks in out/runbooks/: lib.sh holds what they share and is sourced, never run. */
+/**
+ * The runbooks in out/runbooks/. cluster.sh (the cluster's facts, from templates/runbooks/cluster.sh.hbs)
+ * and lib.sh (what they share) are sourced, never run; every file but cluster.sh is the same for every
+ * cluster (templates/runbooks/, copied byte for byte).
+ */
 export const RUNBOOKS = [
+  'cluster.sh',
   'lib.sh',
   'health.sh',
   'snapshot.sh',
@@ -177,8 +198,9 @@ export function renderOutput(
   key('admin/pki/admin.key', ADMIN_ID);
 
   for (const runbook of RUNBOOKS) {
-    const executable = runbook !== 'lib.sh';
-    text(`runbooks/${runbook}`, render(`runbooks/${runbook}.hbs`, model), 'runbook', executable ? 0o755 : 0o644);
+    const sourced = runbook === 'lib.sh' || runbook === 'cluster.sh';
+    const template = runbook === 'cluster.sh' ? `runbooks/${runbook}.hbs` : `runbooks/${runbook}`;
+    text(`runbooks/${runbook}`, render(template, model), 'runbook', sourced ? 0o644 : 0o755);
   }
 
   if (model.backup) {

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2209
-# {{notice}}
-# runbooks/lib.sh: the facts of etcd cluster {{name}} and the helpers every runbook beside it shares.
-# The runbooks source it; it does nothing on its own.
+# Written by etcd-gen build, the same for every cluster. Do not edit: etcd-gen build replaces it.
+# runbooks/lib.sh: the helpers every runbook beside it shares; the cluster's facts are in cluster.sh beside
+# it, which it reads. The runbooks source it; it does nothing on its own.
 #
 # Environment (all optional):
 #   ETCDCTL_BIN       the etcdctl to run (default: etcdctl on PATH)
@@ -21,49 +21,9 @@ OUT_DIR=$(dirname -- "$RUNBOOKS_DIR")
 ADMIN_PKI="$OUT_DIR/admin/pki"
 PROG=$(basename -- "$0")
 
-CLUSTER={{q name}}
-CLUSTER_TOKEN={{q token}}
-ETCD_VERSION={{q etcd.text}}
-# The members this output was built for, in cluster.yaml's order.
-MEMBERS=({{#each members}}{{#unless @first}} {{/unless}}{{q name}}{{/each}})
-declare -A MEMBER_HOST=({{#each members}}{{#unless @first}} {{/unless}}[{{q name}}]={{q host}}{{/each}})
-declare -A PEER_URL=({{#each members}}{{#unless @first}} {{/unless}}[{{q name}}]={{q peerUrl}}{{/each}})
-declare -A CLIENT_URL=({{#each members}}{{#unless @first}} {{/unless}}[{{q name}}]={{q clientUrl}}{{/each}})
-ENDPOINTS={{q admin.endpoints}}
-
-# On every member.
-UNIT={{q runbooks.unit}}
-DATA_DIR={{q paths.data}}
-BIN_DIR={{q paths.bin}}
-PKI_DIR={{q paths.pki}}
-JOIN_ENV={{q paths.joinEnv}}
-ETCD_USER={{q install.user}}
-ETCD_GROUP={{q install.group}}
-# The certificate files rotate-certs.sh installs, with their owners and modes.
-PKI_FILES=({{#each runbooks.pkiFiles}}{{#unless @first}} {{/unless}}{{q name}}{{/each}})
-declare -A PKI_OWNER=({{#each runbooks.pkiFiles}}{{#unless @first}} {{/unless}}[{{q name}}]={{q owner}}{{/each}})
-declare -A PKI_MODE=({{#each runbooks.pkiFiles}}{{#unless @first}} {{/unless}}[{{q name}}]={{q mode}}{{/each}})
-# The member's settings (the unit's EnvironmentFile), which rotate-certs.sh installs with the certificates.
-CONF_FILE={{q runbooks.configFile.path}}
-CONF_OWNER={{q runbooks.configFile.owner}}
-CONF_MODE={{q runbooks.configFile.mode}}
-# The unit, which upgrade.sh installs with etcd.conf.
-UNIT_FILE={{q runbooks.unitFile.path}}
-UNIT_OWNER={{q runbooks.unitFile.owner}}
-UNIT_MODE={{q runbooks.unitFile.mode}}
-
-# What etcd {{etcd.text}} can do.
-SNAPSHOT_TOOL={{q runbooks.snapshotTool}}
-RESTORE_BUMPS_REVISION={{#if runbooks.restoreBumpsRevision}}true{{else}}false{{/if}}
-REVISION_BUMP={{runbooks.revisionBump}}
-# How upgrade.sh gets etcd {{etcd.text}} onto a member (etcd.install), and what etcd requires first.
-INSTALL_FROM={{q runbooks.upgrade.installFrom}}
-TARBALL_URL={{q runbooks.upgrade.tarballUrl}}
-TARBALL_SHA256={{q runbooks.upgrade.tarballSha256}}
-ETCD_BINARIES=({{#each runbooks.upgrade.binaries}}{{#unless @first}} {{/unless}}{{q this}}{{/each}})
-ETCD_PACKAGES=({{#each runbooks.upgrade.packages}}{{#unless @first}} {{/unless}}{{q this}}{{/each}})
-MINIMUM_BEFORE={{q runbooks.upgrade.minimumBefore}}
-DOWNGRADE_API_SINCE_MINOR={{runbooks.upgrade.downgradeApiSince}}
+# The facts of this cluster: its members, paths, owners and modes, and what its etcd release can do.
+# shellcheck source-path=SCRIPTDIR source=cluster.sh
+. "$RUNBOOKS_DIR/cluster.sh"
 
 # Exit codes shared by every runbook.
 EXIT_FAILED=1     # a step failed, or the cluster is not healthy
@@ -82,6 +42,18 @@ etcdctl_bin=${ETCDCTL_BIN:-etcdctl} etcdutl_bin=${ETCDUTL_BIN:-etcdutl}
 unset "${!ETCDCTL_@}" "${!ETCDUTL_@}"
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+# What a runbook needs on the operator's machine, checked before it does anything, every missing tool
+# named at once. lib.sh asks for what every runbook uses; a runbook asks for what only it uses.
+require_tools() {
+  local tool missing=()
+  for tool in "$@"; do command -v -- "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "not found on this machine: ${missing[*]}. etcdctl and etcdutl come with etcd $ETCD_VERSION (ETCDCTL_BIN and ETCDUTL_BIN name others); members are reached with ssh unless ETCD_GEN_REMOTE names another command; the others are in coreutils, gawk or mawk, sed, grep, openssl and curl"
+  exit "$EXIT_USAGE"
+}
+remote_via=${ETCD_GEN_REMOTE:-ssh}
+require_tools "$etcdctl_bin" "${remote_via%% *}" timeout awk sed grep sort
 
 # etcdctl's own words, from what it wrote to stderr: its last line, or of a JSON log line (a fatal
 # error), the message and what it names. So a failure says what etcdctl said, not only that it failed.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# {{notice}}
+# Written by etcd-gen build, the same for every cluster (cluster.sh holds the facts). Do not edit: etcd-gen build replaces it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+require_tools openssl
 
 usage() {
   cat <<USAGE
@@ -58,14 +59,6 @@ done
 [ "$OLD_UNIT" != "$UNIT" ] || usage_error "--old-unit is this output's own unit ($UNIT)"
 require_admin_pki
 
-# What goes on a member, with owners and modes (the model's install data, as in out/README.md).
-INSTALL_DIRS=({{#each install.directories}}{{#unless @first}} {{/unless}}{{q path}}{{/each}})
-declare -A DIR_OWNER=({{#each install.directories}}{{#unless @first}} {{/unless}}[{{q path}}]={{q user}}:{{q group}}{{/each}})
-declare -A DIR_MODE=({{#each install.directories}}{{#unless @first}} {{/unless}}[{{q path}}]={{q modeText}}{{/each}})
-INSTALL_FILES=({{#each install.files}}{{#unless @first}} {{/unless}}{{q path}}{{/each}})
-declare -A FILE_OWNER=({{#each install.files}}{{#unless @first}} {{/unless}}[{{q path}}]={{q user}}:{{q group}}{{/each}})
-declare -A FILE_MODE=({{#each install.files}}{{#unless @first}} {{/unless}}[{{q path}}]={{q modeText}}{{/each}})
-# The first line of the join env file while moved members accept the procedure's shared peer certificate.
 RELAX_MARK="# etcd-gen takeover: accept the procedure's shared peer certificate until every member has moved"
 
 for m in "${MEMBERS[@]}"; do

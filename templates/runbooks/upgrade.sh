@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# {{notice}}
+# Written by etcd-gen build, the same for every cluster (cluster.sh holds the facts). Do not edit: etcd-gen build replaces it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+require_tools curl sha256sum
 
 usage() {
   cat <<USAGE
@@ -48,7 +49,6 @@ while [ $# -gt 0 ]; do
 done
 require_admin_pki
 require_snapshot_tool
-command -v curl >/dev/null || die "$EXIT_USAGE" "curl not found: upgrade.sh reads the cluster version from a member's /version with it"
 if [ -n "$tarball" ]; then
   [ -r "$tarball" ] || usage_error "$tarball is not a readable file"
   if [ -n "$TARBALL_SHA256" ] && ! printf '%s  %s\n' "$TARBALL_SHA256" "$tarball" | sha256sum -c --strict --quiet - >/dev/null 2>&1; then
