@@ -95,79 +95,136 @@ interface Parsed {
   keyPem: string;
 }
 
-export async function runPki(input: PkiInput): Promise<PkiResult> {
-  const { model, stored, now } = input;
-  const specs = certSpecs(model);
-  const diagnostics: Diagnostic[] = [];
-  const fail = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
-  const warn = (file: string, message: string): void => {
-    diagnostics.push({ severity: 'warning', file, pointer: '', position: { line: 1, column: 1 }, message });
-  };
-  const parsePair = (id: string, certText: string, keyText: string): Parsed => {
-    const certPath = input.secretPath(id, 'crt');
-    const keyPath = input.secretPath(id, 'key');
-    let cert: X509Certificate;
-    try {
-      cert = parseCert(certText);
-    } catch {
-      throw new InputError([fail(certPath, pkiMessages.notACertificate)]);
-    }
-    if (keyTypeOf(cert) === null) throw new InputError([fail(certPath, pkiMessages.unsupportedKeyType)]);
-    // PKCS#1 and SEC1 keys (cfssl's, openssl's) are carried on as PKCS#8, the form WebCrypto signs with.
-    const read = readPrivateKey(keyText);
-    if ('problem' in read) throw new InputError([fail(keyPath, read.problem === 'encrypted' ? pkiMessages.keyEncrypted : pkiMessages.notAKey(certPath))]);
-    let matches: boolean;
-    try {
-      matches = cert.checkPrivateKey(read.key);
-    } catch {
-      matches = false;
-    }
-    if (!matches) throw new InputError([fail(keyPath, pkiMessages.keyMismatch(certPath))]);
-    return { cert, certPem: certText, keyPem: read.pkcs8Pem };
-  };
+/** What every phase of runPki shares: its input, where warnings go, and the reader of a stored pair. */
+interface Phase {
+  input: PkiInput;
+  warn: (file: string, message: string) => void;
+  /** A stored pair, checked: a certificate of a supported key type, and a private key that matches it. */
+  parsePair: (id: string, certText: string, keyText: string) => Parsed;
+}
 
-  // ---- the CA: reuse, or create only when there never was one --------------------------------------
+const problemAt = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
+
+/**
+ * Stage 4, pki, in five phases: the stored CA checked (never replaced, only created when there never was
+ * one), one step of a CA rotation (--rotate-ca), a decision per leaf (reuse, or reissue with a reason),
+ * every key needed generated at once and signed, and the result in the profiles' order with the trust
+ * bundle. Throws InputError for secrets that cannot be used (at the file), UsageError for a request that
+ * cannot be carried out; nothing is written here (the secret operations are returned).
+ */
+export async function runPki(input: PkiInput): Promise<PkiResult> {
+  const specs = certSpecs(input.model);
+  const diagnostics: Diagnostic[] = [];
+  const phase: Phase = {
+    input,
+    warn: (file, message) => diagnostics.push({ severity: 'warning', file, pointer: '', position: { line: 1, column: 1 }, message }),
+    parsePair: (id, certText, keyText) => parseStoredPair(input, id, certText, keyText),
+  };
   const caSpec = specs.find((s) => s.id === CA_ID);
   if (!caSpec) throw new Error('no CA profile');
-  const caStored = stored.get(CA_ID) ?? { certPem: null, keyPem: null };
+  const stored = checkStoredCa(phase, caSpec);
+  const rotated = await rotateCaStep(phase, caSpec, stored);
+  const decisions = leafDecisions(phase, specs, rotated);
+  const pairs = await issueNeeded(phase, caSpec, rotated, decisions);
+  const ca = pairs.get(CA_ID);
+  if (!ca) throw new Error('no CA pair');
+  // Keep the order of the profiles, whatever order things were issued in.
+  const ordered = new Map(specs.map((s) => [s.id, pairs.get(s.id) as CertPair]));
+  for (const p of ordered.values()) {
+    if (p.spec.isCa || p.action === 'reused') continue;
+    if (p.notAfter.getTime() < input.now.getTime() + p.spec.days * DAY_MS - DAY_MS) phase.warn(input.secretPath(p.spec.id, 'crt'), pkiMessages.leafClampedToCa(p.notAfter));
+  }
+  // Oldest CA first: the trust and sign steps of a rotation trust the same two CAs, so they write the same
+  // bytes, and rotate-certs.sh restarts members only when the set of trusted CAs really changed.
+  const { previousCaPem, next } = rotated;
+  const trustBundle = [...(previousCaPem !== null ? [previousCaPem] : []), ca.certPem, ...(next !== null ? [next.certPem] : [])].join('');
+  return { pairs: ordered, trustBundle, rotation: rotated.rotation, secretOps: rotated.secretOps, diagnostics };
+}
+
+function parseStoredPair(input: PkiInput, id: string, certText: string, keyText: string): Parsed {
+  const certPath = input.secretPath(id, 'crt');
+  const keyPath = input.secretPath(id, 'key');
+  let cert: X509Certificate;
+  try {
+    cert = parseCert(certText);
+  } catch {
+    throw new InputError([problemAt(certPath, pkiMessages.notACertificate)]);
+  }
+  if (keyTypeOf(cert) === null) throw new InputError([problemAt(certPath, pkiMessages.unsupportedKeyType)]);
+  // PKCS#1 and SEC1 keys (cfssl's, openssl's) are carried on as PKCS#8, the form WebCrypto signs with.
+  const read = readPrivateKey(keyText);
+  if ('problem' in read) throw new InputError([problemAt(keyPath, read.problem === 'encrypted' ? pkiMessages.keyEncrypted : pkiMessages.notAKey(certPath))]);
+  let matches: boolean;
+  try {
+    matches = cert.checkPrivateKey(read.key);
+  } catch {
+    matches = false;
+  }
+  if (!matches) throw new InputError([problemAt(keyPath, pkiMessages.keyMismatch(certPath))]);
+  return { cert, certPem: certText, keyPem: read.pkcs8Pem };
+}
+
+/** Phase 1: the stored CA, reused; null when there never was one (a new PKI). Refuses what would replace one. */
+function checkStoredCa(phase: Phase, caSpec: CertSpec): { ca: Parsed | null; caExpired: boolean } {
+  const { input } = phase;
+  const { now } = input;
+  const caStored = input.stored.get(CA_ID) ?? { certPem: null, keyPem: null };
   const caCertPath = input.secretPath(CA_ID, 'crt');
   const caKeyPath = input.secretPath(CA_ID, 'key');
-  let ca: Parsed | null = null;
-  let caExpired = false;
   if (caStored.certPem === null && caStored.keyPem === null) {
-    if (input.previousCaPem !== null) throw new InputError([fail(caKeyPath, pkiMessages.caMissingButOutputHasOne(input.previousCaPath))]);
-  } else if (caStored.certPem === null || caStored.keyPem === null) {
-    const missing = caStored.certPem === null ? caCertPath : caKeyPath;
-    throw new InputError([fail(missing, pkiMessages.caHalfMissing(caCertPath, caKeyPath))]);
-  } else {
-    ca = parsePair(CA_ID, caStored.certPem, caStored.keyPem);
-    if (!ca.cert.ca) throw new InputError([fail(caCertPath, pkiMessages.notACa)]);
-    caExpired = notAfter(ca.cert).getTime() <= now.getTime();
-    if (caExpired && !input.rotateCa) throw new InputError([fail(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
-    if (input.previousCaPem !== null && !bundleIncludes(input.previousCaPem, caStored.certPem)) {
-      throw new InputError([fail(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
-    }
-    const caType = keyTypeOf(ca.cert);
-    if (caType !== caSpec.keyType) warn(caCertPath, pkiMessages.caKeyTypeKept(caType ?? 'unknown', caSpec.keyType));
-    const daysLeft = Math.floor((notAfter(ca.cert).getTime() - now.getTime()) / DAY_MS);
-    if (!caExpired && daysLeft < model.tls.certDays) warn(caCertPath, pkiMessages.caExpiresSoon(daysLeft, model.tls.certDays));
+    if (input.previousCaPem !== null) throw new InputError([problemAt(caKeyPath, pkiMessages.caMissingButOutputHasOne(input.previousCaPath))]);
+    return { ca: null, caExpired: false };
   }
+  if (caStored.certPem === null || caStored.keyPem === null) {
+    const missing = caStored.certPem === null ? caCertPath : caKeyPath;
+    throw new InputError([problemAt(missing, pkiMessages.caHalfMissing(caCertPath, caKeyPath))]);
+  }
+  const ca = phase.parsePair(CA_ID, caStored.certPem, caStored.keyPem);
+  if (!ca.cert.ca) throw new InputError([problemAt(caCertPath, pkiMessages.notACa)]);
+  const caExpired = notAfter(ca.cert).getTime() <= now.getTime();
+  if (caExpired && !input.rotateCa) throw new InputError([problemAt(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
+  if (input.previousCaPem !== null && !bundleIncludes(input.previousCaPem, caStored.certPem)) {
+    throw new InputError([problemAt(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
+  }
+  const caType = keyTypeOf(ca.cert);
+  if (caType !== caSpec.keyType) phase.warn(caCertPath, pkiMessages.caKeyTypeKept(caType ?? 'unknown', caSpec.keyType));
+  const daysLeft = Math.floor((notAfter(ca.cert).getTime() - now.getTime()) / DAY_MS);
+  if (!caExpired && daysLeft < input.model.tls.certDays) phase.warn(caCertPath, pkiMessages.caExpiresSoon(daysLeft, input.model.tls.certDays));
+  return { ca, caExpired };
+}
 
-  // ---- CA rotation: one step per --rotate-ca ----------------------------------------------------------
+interface Rotated {
+  /** The CA that signs this build's leaves; null until phase 4 creates the first one. */
+  ca: Parsed | null;
+  /** The next CA of a rotation in progress (trusted, not signing yet). */
+  next: Parsed | null;
+  /** The CA a rotation's sign step replaced, still trusted until the finish step. */
+  previousCaPem: string | null;
+  rotation: RotationStep | null;
+  /** The expired CA a one-step replacement replaced. */
+  replacedCa: Parsed | null;
+  secretOps: SecretOp[];
+}
+
+/** Phase 2: one step of a CA rotation, when --rotate-ca asks for it; otherwise the rotation state as stored. */
+async function rotateCaStep(phase: Phase, caSpec: CertSpec, stored: { ca: Parsed | null; caExpired: boolean }): Promise<Rotated> {
+  const { input } = phase;
+  const { now } = input;
+  let { ca } = stored;
   const secretOps: SecretOp[] = [];
-  const nextStored = stored.get(CA_NEXT_ID);
+  const nextStored = input.stored.get(CA_NEXT_ID);
   let next: Parsed | null = null;
   if (nextStored?.certPem && nextStored.keyPem) {
-    next = parsePair(CA_NEXT_ID, nextStored.certPem, nextStored.keyPem);
+    next = phase.parsePair(CA_NEXT_ID, nextStored.certPem, nextStored.keyPem);
   } else if (nextStored?.certPem || nextStored?.keyPem) {
-    throw new InputError([fail(input.secretPath(CA_NEXT_ID, 'key'), pkiMessages.caHalfMissing(input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key')))]);
+    throw new InputError([problemAt(input.secretPath(CA_NEXT_ID, 'key'), pkiMessages.caHalfMissing(input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key')))]);
   }
-  let previousCaPem = stored.get(CA_PREVIOUS_ID)?.certPem ?? null;
+  let previousCaPem = input.stored.get(CA_PREVIOUS_ID)?.certPem ?? null;
   let rotation: RotationStep | null = null;
   let replacedCa: Parsed | null = null;
   if (input.rotateCa) {
     if (ca === null) throw new UsageError(pkiMessages.nothingToRotate);
-    rotation = caExpired ? 'replace' : next !== null ? 'sign' : previousCaPem !== null ? 'finish' : 'trust';
+    rotation = stored.caExpired ? 'replace' : next !== null ? 'sign' : previousCaPem !== null ? 'finish' : 'trust';
     if (rotation === 'replace') {
       // The one-step replacement of an expired CA: below, the new CA is stored over it and signs every leaf.
       replacedCa = ca;
@@ -194,27 +251,49 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
       secretOps.push({ kind: 'remove', id: CA_PREVIOUS_ID, ext: 'crt' });
     }
   }
+  return { ca, next, previousCaPem, rotation, replacedCa, secretOps };
+}
 
-  // ---- leaves: reuse what still says what it must ------------------------------------------------------
+interface LeafDecision {
+  spec: CertSpec;
+  reuse: Parsed | null;
+  action: PairAction;
+  reason: string;
+}
+
+/** Phase 3: per leaf, reuse what still says what its profile says, or reissue it with the reason. */
+function leafDecisions(phase: Phase, specs: readonly CertSpec[], rotated: Rotated): LeafDecision[] {
+  const { input } = phase;
+  const { ca, replacedCa } = rotated;
   const leafIds = specs.filter((s) => !s.isCa).map((s) => s.id);
   const renew = new Set(input.renew === 'all' ? leafIds : input.renew);
   const unknown = [...renew].filter((id) => !leafIds.includes(id));
   if (unknown.length > 0) throw new UsageError(unknown.map((id) => pkiMessages.unknownCertificate(id, leafIds)).join('\n'));
-  const decisions: { spec: CertSpec; reuse: Parsed | null; action: PairAction; reason: string }[] = [];
+  const decisions: LeafDecision[] = [];
   for (const spec of specs) {
     if (spec.isCa) continue;
-    const s = stored.get(spec.id) ?? { certPem: null, keyPem: null };
+    const s = input.stored.get(spec.id) ?? { certPem: null, keyPem: null };
     if (s.certPem === null || s.keyPem === null) {
       const none = s.certPem === null && s.keyPem === null;
       decisions.push({ spec, reuse: null, action: none ? 'issued' : 'reissued', reason: none ? '' : 'half of the pair was missing' });
       continue;
     }
-    const parsed = parsePair(spec.id, s.certPem, s.keyPem);
-    const reason = ca === null ? 'the CA is new' : replacedCa !== null ? 'the CA was replaced' : renew.has(spec.id) ? 'renewal requested' : staleReason(parsed.cert, spec, ca.cert, model.tls.renewBeforeDays, now);
+    const parsed = phase.parsePair(spec.id, s.certPem, s.keyPem);
+    const reason =
+      ca === null ? 'the CA is new' : replacedCa !== null ? 'the CA was replaced' : renew.has(spec.id) ? 'renewal requested' : staleReason(parsed.cert, spec, ca.cert, input.model.tls.renewBeforeDays, input.now);
     decisions.push({ spec, reuse: reason === null ? parsed : null, action: reason === null ? 'reused' : 'reissued', reason: reason ?? '' });
   }
+  return decisions;
+}
 
-  // ---- issue what is needed: every new key at once (WebCrypto generates keys off the main thread) --------
+/**
+ * Phase 4: every key needed, generated at once (WebCrypto generates keys off the main thread), the CA
+ * first when there is none, then every leaf signed; with the reused pairs, by id.
+ */
+async function issueNeeded(phase: Phase, caSpec: CertSpec, rotated: Rotated, decisions: readonly LeafDecision[]): Promise<Map<string, CertPair>> {
+  const { input } = phase;
+  const { now } = input;
+  let { ca } = rotated;
   const pairs = new Map<string, CertPair>();
   const toIssue = decisions.filter((d) => d.reuse === null);
   if (ca === null || toIssue.length > 0) {
@@ -249,20 +328,11 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
     );
     for (const p of issued) pairs.set(p.spec.id, p);
   }
-  if (replacedCa !== null) pairs.set(CA_ID, describe(caSpec, ca, 'reissued', `the CA expired on ${notAfter(replacedCa.cert).toISOString().slice(0, 10)}`));
+  if (ca === null) throw new Error('no CA after issuing');
+  if (rotated.replacedCa !== null) pairs.set(CA_ID, describe(caSpec, ca, 'reissued', `the CA expired on ${notAfter(rotated.replacedCa.cert).toISOString().slice(0, 10)}`));
   if (!pairs.has(CA_ID)) pairs.set(CA_ID, describe(caSpec, ca, 'reused', ''));
   for (const d of decisions) if (d.reuse !== null) pairs.set(d.spec.id, describe(d.spec, d.reuse, 'reused', ''));
-
-  // Keep the order of the profiles, whatever order things were issued in.
-  const ordered = new Map(specs.map((s) => [s.id, pairs.get(s.id) as CertPair]));
-  for (const p of ordered.values()) {
-    if (p.spec.isCa || p.action === 'reused') continue;
-    if (p.notAfter.getTime() < now.getTime() + p.spec.days * DAY_MS - DAY_MS) warn(input.secretPath(p.spec.id, 'crt'), pkiMessages.leafClampedToCa(p.notAfter));
-  }
-  // Oldest CA first: the trust and sign steps of a rotation trust the same two CAs, so they write the same
-  // bytes, and rotate-certs.sh restarts members only when the set of trusted CAs really changed.
-  const trustBundle = [...(previousCaPem !== null ? [previousCaPem] : []), ca.certPem, ...(next !== null ? [next.certPem] : [])].join('');
-  return { pairs: ordered, trustBundle, rotation, secretOps, diagnostics };
+  return pairs;
 }
 
 /** A new CA of a rotation, key and certificate, outside the batch of keys a build generates at once. */
