@@ -72,7 +72,7 @@ export const messages = {
   outdentedField: (field: string, homes: readonly string[]) =>
     `unknown field "${field}" here: did you mean ${homes.join(' or ')}? check its indentation: a key indented less than its parent's fields lands one level up`,
 
-  // identity: cluster.yaml against what the deployed cluster is (src/identity.ts)
+  // identity: cluster.yaml against what the deployed cluster is (src/model/identity.ts)
   peerCommonNameChanged: (before: string, after: string) =>
     `the peer certificates' CN would change from ${before} to ${after}, but every running member accepts only ${before} from its peers ` +
     `(--peer-cert-allowed-cn takes one CN and is read at start): a member with the new certificates would be refused by the others ` +

@@ -62,10 +62,10 @@ export interface Compiled {
   crl: CrlState | null;
   /**
    * What the running cluster needs besides membership changes, in order, for people: changes of its
-   * identity that are rolled out (src/identity.ts), and members whose etcd.conf changed.
+   * identity that are rolled out (src/model/identity.ts), and members whose etcd.conf changed.
    */
   rolloutSteps: string[];
-  /** The etcd release move this build is a step of (src/upgrade.ts), as data; empty when the release stays. */
+  /** The etcd release move this build is a step of (src/etcd/upgrade.ts), as data; empty when the release stays. */
   releaseSteps: ReleaseStep[];
 }
 

@@ -1,6 +1,6 @@
 /**
- * The release data (src/etcd-releases.ts) and what validation makes of it. When etcd publishes a patch:
- * raise newestPatch of its line in src/etcd-releases.ts, extend data/etcd-flags/3.X.txt to it
+ * The release data (src/etcd/releases.ts) and what validation makes of it. When etcd publishes a patch:
+ * raise newestPatch of its line in src/etcd/releases.ts, extend data/etcd-flags/3.X.txt to it
  * (its header names the newest patch it covers; the first test below fails until both agree), add any
  * known defect with its source, and move test/etcd-matrix.txt on.
  */
@@ -84,7 +84,7 @@ describe('validation of etcd.version', () => {
   });
 });
 
-describe('the upgrade rules (src/upgrade.ts)', () => {
+describe('the upgrade rules (src/etcd/upgrade.ts)', () => {
   const path = (from: string, to: string) => planRelease(from, to).steps.map((s) => `${s.from}>${s.to}`);
   it('goes through the newest patch of each minor on the way up, and names the zombie-member check into 3.6', () => {
     assert.deepEqual(path('3.4.23', '3.7.3'), ['3.4.23>3.4.45', '3.4.45>3.5.35', '3.5.35>3.6.16', '3.6.16>3.7.3']);

@@ -4,13 +4,11 @@
  * manifest) are masked; the clock is fixed, so dates are not. `npm run golden:update` rewrites the trees.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { build } from '../src/pipeline.js';
-import { examplesDir, readTree, repoRoot, tempDir, type TreeFile } from './helpers.js';
+import { examplesDir, fixedSecrets, readTree, repoRoot, tempDir, type TreeFile } from './helpers.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const goldenDir = path.join(repoRoot, 'test', 'golden');
@@ -62,29 +60,6 @@ function writeGolden(dir: string, tree: Map<string, TreeFile>): void {
   writeFileSync(`${dir}.modes`, [...tree].map(([file, f]) => `0${f.mode.toString(8)} ${file}`).join('\n') + '\n');
 }
 
-/**
- * An example's secrets directory, made once per machine and cluster.yaml (an RSA-4096 example takes
- * seconds of key generation) and copied into each run: the golden trees mask key material, so the test
- * needs keys, not fresh ones. Issued at NOW, so every later build at NOW reuses them.
- */
-async function fixedSecrets(example: string): Promise<string> {
-  const configFile = path.join(examplesDir, example, 'cluster.yaml');
-  const key = createHash('sha256').update(readFileSync(configFile)).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), 'etcd-gen-test-keys', `${example}-${key}`);
-  if (existsSync(dir)) return dir;
-  const work = `${dir}.${process.pid}`;
-  rmSync(work, { recursive: true, force: true });
-  await build({ configFile, outDir: path.join(work, 'out'), secretsDir: path.join(work, 'secrets'), now: NOW });
-  mkdirSync(path.dirname(dir), { recursive: true });
-  try {
-    renameSync(path.join(work, 'secrets'), dir);
-  } catch (err) {
-    if (!existsSync(dir)) throw err; // another run made it first
-  }
-  rmSync(work, { recursive: true, force: true });
-  return dir;
-}
-
 const examples = readdirSync(examplesDir).filter((name) => existsSync(path.join(examplesDir, name, 'cluster.yaml')));
 
 describe('golden output trees', () => {
@@ -94,7 +69,7 @@ describe('golden output trees', () => {
       const dir = tempDir(t);
       const out = path.join(dir, 'out');
       const secretsDir = path.join(dir, 'secrets');
-      cpSync(await fixedSecrets(example), secretsDir, { recursive: true });
+      cpSync(await fixedSecrets(readFileSync(path.join(examplesDir, example, 'cluster.yaml'), 'utf8'), NOW), secretsDir, { recursive: true });
       await build({ configFile: path.join(examplesDir, example, 'cluster.yaml'), outDir: out, secretsDir, now: NOW });
       const actual = maskTree(readTree(out));
       const golden = path.join(goldenDir, example);

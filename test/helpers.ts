@@ -1,7 +1,8 @@
 /** Test helpers: run the built CLI as a user does, read output trees, and require external tools. */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,12 +62,37 @@ export function run(cmd: string, args: string[], options: { cwd?: string; input?
 }
 
 /** Builds `source` as cluster.yaml in a fresh temporary directory, with the library (no CLI). */
-export async function buildInto(t: TestContext, source: string): Promise<{ out: string; result: BuildResult }> {
+export async function buildInto(t: TestContext, source: string, options: { fixedKeys?: boolean; now?: Date } = {}): Promise<{ out: string; result: BuildResult }> {
   const dir = tempDir(t);
   writeFileSync(path.join(dir, 'cluster.yaml'), source);
   const out = path.join(dir, 'out');
-  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out });
+  const secretsDir = path.join(dir, 'secrets');
+  if (options.fixedKeys) cpSync(await fixedSecrets(source, options.now), secretsDir, { recursive: true });
+  const result = await build({ configFile: path.join(dir, 'cluster.yaml'), outDir: out, secretsDir, ...(options.now ? { now: options.now } : {}) });
   return { out, result };
+}
+
+/**
+ * The secrets directory of a cluster.yaml text, made once per machine and text (in the temporary
+ * directory) and copied into each test that asks for fixed keys: a test that checks what certificates
+ * contain needs keys, not fresh ones, and RSA keys take seconds to generate. Issued at `now`.
+ */
+export async function fixedSecrets(source: string, now?: Date): Promise<string> {
+  const key = createHash('sha256').update(`${now?.toISOString() ?? ''}\n${source}`).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), 'etcd-gen-test-keys', key);
+  if (existsSync(dir)) return dir;
+  const work = `${dir}.${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  writeFileSync(path.join(work, 'cluster.yaml'), source);
+  await build({ configFile: path.join(work, 'cluster.yaml'), outDir: path.join(work, 'out'), secretsDir: path.join(work, 'secrets'), ...(now ? { now } : {}) });
+  try {
+    renameSync(path.join(work, 'secrets'), dir);
+  } catch (err) {
+    if (!existsSync(dir)) throw err; // another test process made it first
+  }
+  rmSync(work, { recursive: true, force: true });
+  return dir;
 }
 
 /** A fresh temporary directory, removed when the test ends. */

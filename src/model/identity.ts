@@ -68,7 +68,7 @@ export interface IdentityComparison {
   problems: IdentityProblem[];
   /** Changes that are rolled out, in order, as steps for people. */
   steps: string[];
-  /** The etcd release move among them, as data (src/upgrade.ts): one step, or none. */
+  /** The etcd release move among them, as data (src/etcd/upgrade.ts): one step, or none. */
   releaseSteps: ReleaseStep[];
 }
 

@@ -78,7 +78,7 @@ export function planMembership(previous: readonly MemberEndpoints[], model: Clus
 
 /**
  * The steps for people: the membership plan, then `rollout` (changes of the cluster's identity that are
- * rolled out, src/identity.ts, and members whose settings changed), each after the one before.
+ * rolled out, src/model/identity.ts, and members whose settings changed), each after the one before.
  */
 export function formatPlan(plan: MembershipPlan, cluster: string, rollout: readonly string[] = []): string {
   const rolloutLines = rollout.length === 0 ? [] : ['then, one step at a time, each only when runbooks/health.sh passes:', ...rollout.map((r) => `  - ${r}`)];

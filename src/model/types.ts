@@ -150,7 +150,7 @@ export interface RunbookModel {
   configFile: { path: string; owner: string; mode: string };
   /** The member's unit, which upgrade.sh installs with etcd.conf (its documentation link names the release). */
   unitFile: { path: string; owner: string; mode: string };
-  /** What upgrade.sh needs to move a member to this release (src/upgrade.ts). */
+  /** What upgrade.sh needs to move a member to this release (src/etcd/upgrade.ts). */
   upgrade: {
     /** etcd.install's route: how the binaries get onto a member. */
     installFrom: 'tarball' | 'package' | 'none';

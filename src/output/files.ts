@@ -23,7 +23,7 @@ export interface OutputFile {
   role: FileRole;
   /** The file holds a private key (a key file, or user-data that embeds keys): sealed with age when set up. */
   holdsPrivateKey?: true;
-  /** Set on files written age-encrypted (src/seal.ts). */
+  /** Set on files written age-encrypted (src/output/seal.ts). */
   sealed?: SealInfo;
 }
 
@@ -57,7 +57,7 @@ export interface Manifest {
   cluster: string;
   /**
    * What the deployed cluster is, beyond its members: the settings whose old and new forms cannot talk to
-   * each other during a rolling install (src/identity.ts). Missing in manifests of etcd-gen before it.
+   * each other during a rolling install (src/model/identity.ts). Missing in manifests of etcd-gen before it.
    */
   identity?: ClusterIdentity;
   /** The members this output was built for: what `etcd-gen plan` compares a changed cluster.yaml with. */

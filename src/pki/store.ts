@@ -65,7 +65,7 @@ export async function readCertificates(dir: string, ids: readonly string[]): Pro
 }
 
 export const SECRETS_GITIGNORE = "# Written by etcd-gen: this directory holds the cluster's CA key and every private key.\n# Never commit it unencrypted; back it up somewhere safe.\n*\n";
-/** The journal of a build writing its files (src/fsutil.ts), kept with the secrets it must not leave half done. */
+/** The journal of a build writing its files (src/output/transaction.ts), kept with the secrets it must not leave half done. */
 export const COMMIT_JOURNAL = '.etcd-gen-commit.json';
 /** With age.encryptSecrets the keys here are ciphertext, meant to be committed; a plaintext key never is. */
 const GITIGNORE_ENCRYPTED =

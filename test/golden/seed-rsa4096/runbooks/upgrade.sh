@@ -122,7 +122,7 @@ for m in "${SILENT[@]}"; do
 done
 [ "${#interrupted[@]}" -le 1 ] || die "$EXIT_REFUSED" "${interrupted[*]} do not answer: an upgrade stops one member at a time; bring them back first"
 
-# Where the members are now, against where this step may go (etcd's rules, src/upgrade.ts).
+# Where the members are now, against where this step may go (etcd's rules, src/etcd/upgrade.ts).
 todo=()
 running_minor=""
 for m in "${MEMBERS[@]}"; do
