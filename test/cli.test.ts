@@ -202,6 +202,12 @@ describe('init, explain, schema, completion, --json, --quiet', () => {
     const typo = await runInProcess(['explain', 'nodes.hots']);
     assert.equal(typo.status, 2);
     assert.match(typo.stderr, /did you mean nodes\[\]\.host\?/);
+    // A mapping is explained with every field below it.
+    const tuning = await runInProcess(['explain', 'etcd.tuning']);
+    assert.deepEqual(
+      tuning.stdout.split('\n').filter((l) => /^etcd\./.test(l)).map((l) => l.split(' ')[0]),
+      ['etcd.tuning', 'etcd.tuning.quotaBackendBytes', 'etcd.tuning.heartbeatIntervalMs', 'etcd.tuning.electionTimeoutMs', 'etcd.tuning.snapshotCount', 'etcd.tuning.maxRequestBytes'],
+    );
   });
 
   it('schema prints the JSON Schema the build validates with', async () => {

@@ -61,6 +61,12 @@ describe('etcd.extraFlags', () => {
     assert.deepEqual(diagnostics(withEtcd('3.5.16', '  extraFlags: { experimental-compaction-sleep-interval: 10ms }\n')), []);
   });
 
+  it("takes a value as etcd takes it: a list, a wildcard (cors: '*'), a whole number, true or false; refuses what a shell or an env file would read otherwise", () => {
+    assert.deepEqual(diagnostics(withEtcd('3.6.16', "  extraFlags:\n    cors: '*'\n    auto-compaction-retention: 8\n    enable-grpc-gateway: false\n")), []);
+    const d = diagnostics(withEtcd('3.6.16', "  extraFlags: { cors: 'a b' }\n"));
+    assert.match(d[0] ?? '', /extraFlags\.cors: .*use a value of letters, digits and \. _ : \/ , = @ \+ % \* -/);
+  });
+
   it('refuses flags that undo the security settings or that etcd-gen owns, each with its reason', () => {
     const d = diagnostics(
       withEtcd('3.6.16', '  extraFlags:\n    client-cert-auth: false\n    quota-backend-bytes: 1\n    force-new-cluster: true\n    feature-gates: StopGRPCServiceOnDefrag=true\n    initial-cluster: a=https://x:2380\n'),

@@ -1,6 +1,6 @@
 /** `etcd-gen explain [field]` and `etcd-gen schema`: cluster.yaml's fields, from its JSON Schema. */
 import { UsageError } from '../diagnostics.js';
-import { fieldDocs, findField, formatField } from '../input/explain.js';
+import { fieldAndBelow, fieldDocs, findField, formatField } from '../input/explain.js';
 import { closest } from '../messages.js';
 import { clusterSchema } from '../resources.js';
 import { EXIT_OK, type Console } from './console.js';
@@ -21,8 +21,9 @@ export function runExplain(args: ExplainArgs, con: Console): number {
     const guess = closest(args.field, docs.map((d) => d.path));
     throw new UsageError(`no field "${args.field}" in cluster.yaml${guess ? `: did you mean ${guess}?` : ''} (etcd-gen explain lists every field)`);
   }
-  if (con.json) con.printJson(doc);
-  else con.out(`${formatField(doc)}\n`);
+  const [, ...below] = fieldAndBelow(docs, doc);
+  if (con.json) con.printJson(below.length > 0 ? { ...doc, fields: below } : doc);
+  else con.out(`${[doc, ...below].map(formatField).join('\n\n')}\n`);
   return EXIT_OK;
 }
 

@@ -54,6 +54,11 @@ export function findField(docs: readonly FieldDoc[], query: string): FieldDoc | 
   return docs.find((d) => norm(d.path) === norm(query));
 }
 
+/** A field and, for a mapping or a list of mappings, every field below it (`etcd.tuning` lists its five). */
+export function fieldAndBelow(docs: readonly FieldDoc[], field: FieldDoc): FieldDoc[] {
+  return [field, ...docs.filter((d) => d.path.startsWith(`${field.path}.`) || d.path.startsWith(`${field.path}[].`))];
+}
+
 export function formatField(d: FieldDoc): string {
   const lines = [`${d.path}  (${d.type}${d.required ? ', required' : ''})`];
   if (d.description) lines.push(`  ${d.description}`);
