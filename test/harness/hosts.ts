@@ -33,6 +33,7 @@ import type { TestContext } from 'node:test';
 import { isCI, needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { sleep } from './cluster.js';
 import type { TestRelease } from './releases.js';
+import { startWriter, type Writer } from './writer.js';
 
 export const BED_SUBNET = '10.77.0';
 export const BED_ADDRESS = `${BED_SUBNET}.1`;
@@ -61,8 +62,8 @@ export interface Bed {
   etcdctl(fn: string, args: string): SpawnSyncReturns<string>;
   /** A runbook from out/runbooks/, run from the bed's namespace with the default remote (real ssh). */
   runbook(name: string, args?: string[], options?: { timeout?: number; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string>;
-  /** Boots a member's container (first boot: fresh root file system and seed). */
-  boot(member: string): void;
+  /** Boots a host's container (first boot, or `fresh`: a new root file system and seed, as a new VM). */
+  boot(member: string, options?: { fresh?: boolean }): void;
   /** The host pid of a member container's PID 1, or 0 when it is not running. */
   pid1(member: string): number;
   /** SIGKILL to every process of a member's host: the machine is gone at once. */
@@ -74,6 +75,14 @@ export interface Bed {
   logs(tail?: number): string;
   /** The ssh options the bed's operator uses (known_hosts of the bed, the operator's key). */
   sshOptions: string[];
+  /** The operator's known_hosts (empty at the start, as a first-time operator's). */
+  knownHosts: string;
+  /** The release tarball the tarball route serves, and its SHA-256. */
+  releaseTarball: { file: string; sha256: string };
+  /** A client writing with the kube-apiserver certificate through every endpoint (test/harness/writer.ts). */
+  startWriter(prefix: string): Promise<Writer>;
+  /** SHA-256 fingerprint of the certificate a member serves on a port (openssl s_client from the bed). */
+  servedFingerprint(member: string, port?: number): string;
 }
 
 /** Whether this machine can run the bed; under CI a missing piece fails, elsewhere the loud skip. */
@@ -125,7 +134,16 @@ let bedsStarted = 0;
  */
 export async function startBed(
   t: TestContext,
-  options: { release: TestRelease; members?: string[]; spares?: string[]; extraYaml?: string; etcdFields?: string },
+  options: {
+    release: TestRelease;
+    members?: string[];
+    /** Hosts beyond cluster.yaml's members (addresses after theirs). */
+    spares?: string[];
+    extraYaml?: string;
+    etcdFields?: string;
+    /** The user-data a host boots with, instead of its nodes/<name>/user-data.yaml (a plain VM). */
+    userData?: (host: string) => string | undefined;
+  },
 ): Promise<Bed | null> {
   if (!bedAvailable(t)) return null;
   const members = options.members ?? ['h1', 'h2', 'h3'];
@@ -249,8 +267,9 @@ export async function startBed(
   const operatorEnv = { PATH: `${operator}:${env.PATH}` };
 
   const rootOf = (m: string) => path.join(dir, 'hosts', m);
-  const boot: Bed['boot'] = (m) => {
+  const boot: Bed['boot'] = (m, o = {}) => {
     const root = rootOf(m);
+    if (o.fresh) rmSync(root, { recursive: true, force: true });
     if (!existsSync(root)) {
       mkdirSync(root, { recursive: true });
       const x = run('sh', ['-c', `zstd -dc '${tarball}' | tar -x --numeric-owner -C '${root}'`], { timeout: 300_000 });
@@ -258,7 +277,8 @@ export async function startBed(
       const seed = path.join(root, 'var/lib/cloud/seed/nocloud');
       mkdirSync(seed, { recursive: true });
       writeFileSync(path.join(seed, 'meta-data'), `instance-id: ${id}-${m}\nlocal-hostname: ${m}\npublic-keys:\n  - ${publicKey}\n`);
-      writeFileSync(path.join(seed, 'user-data'), readFileSync(path.join(out, 'nodes', m, 'user-data.yaml')));
+      const plain = options.userData?.(m);
+      writeFileSync(path.join(seed, 'user-data'), plain ?? readFileSync(path.join(out, 'nodes', m, 'user-data.yaml')));
       appendFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), readFileSync(path.join(tlsDir, 'cert.pem')));
     }
     const cgs = hostCgroups(m);
@@ -341,7 +361,19 @@ export async function startBed(
       .map((m) => `--- ${m}\n${inside(m, `journalctl --no-pager -n ${tail} -u etcd -u cloud-final -u cloud-config -u ssh 2>&1; tail -n ${tail} /var/log/cloud-init-output.log 2>&1`).stdout}`)
       .join('\n');
 
-  return { dir, out, configFile, members, netns, version: release.version, env, host, ns, ssh, inside, etcdctl, runbook, boot, pid1, kill, waitCloudInit, waitHealthy, logs, sshOptions };
+  const k8s = path.join(out, 'kubernetes', 'root', 'etc', 'kubernetes', 'pki');
+  const endpoints = members.map((m) => `https://${host(m)}:2379`).join(',');
+  const startWriterHere: Bed['startWriter'] = (prefix) =>
+    startWriter({ netns, env, endpoints, cacert: path.join(k8s, 'etcd', 'ca.crt'), cert: path.join(k8s, 'apiserver-etcd-client.crt'), key: path.join(k8s, 'apiserver-etcd-client.key'), prefix, dir });
+  const servedFingerprint: Bed['servedFingerprint'] = (m, port = 2379) => {
+    const r = ns('sh', ['-c', `openssl s_client -connect ${host(m)}:${port} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`]);
+    return r.stdout.trim();
+  };
+  const knownHosts = path.join(operator, 'known_hosts');
+  return {
+    dir, out, configFile, members, netns, version: release.version, env, host, ns, ssh, inside, etcdctl, runbook, boot, pid1, kill, waitCloudInit, waitHealthy, logs, sshOptions, knownHosts,
+    releaseTarball: { file: relTarball, sha256 }, startWriter: startWriterHere, servedFingerprint,
+  };
 }
 
 /** Under CI a bed that cannot start fails; this says so when the caller needs it (kept for symmetry). */

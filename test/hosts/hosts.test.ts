@@ -9,7 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
+import { run, runCli } from '../helpers.js';
+import { failedWrites } from '../harness/writer.js';
 import { startBed, type Bed } from '../harness/hosts.js';
 import { testEachRelease } from '../harness/releases.js';
 
@@ -119,6 +122,82 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     t.diagnostic(`etcd ${v}: reboot of every host to healthy ${tm.rebootToHealthy} ms`);
     const r = bed.etcdctl('etcdctl_cluster', 'get /hosts/before-reboot --print-value-only');
     assert.equal(r.stdout.trim(), v, 'the key written before the reboot is there');
+  });
+
+  /** Runs a runbook while the kube-apiserver client writes; returns the writes and records the wall time. */
+  const here: Bed = bed;
+  async function underWrites(name: string, args: string[], prefix: string): Promise<{ r: ReturnType<Bed['runbook']>; writes: string[] }> {
+    const writer = await here.startWriter(prefix);
+    const started = Date.now();
+    const r = here.runbook(name, args);
+    tm[name] = Date.now() - started;
+    const writes = await writer.stop();
+    t.diagnostic(`etcd ${v}: ${name}: ${tm[name]} ms, ${writes.length} writes, ${failedWrites(writes).length} failed`);
+    return { r, writes };
+  }
+
+  await t.test('health.sh over real ssh as the sudo user: the first connection records each host key', async () => {
+    const { r, writes } = await underWrites('health.sh', [], '/hosts/health/');
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stdout.split('\n').filter((l) => /^h\d\s+https:\/\/10\.77\.0\.\d+:2379\s+true\s/.test(l)).length, 3, r.stdout);
+    assert.match(r.stdout, /^alarms: none$/m);
+    assert.deepEqual(failedWrites(writes), []);
+    // health.sh reads through etcdctl only; rotate-certs.sh below is the first to reach members by ssh.
+  });
+
+  await t.test('snapshot.sh takes a checked snapshot while the client writes', async () => {
+    const file = path.join(bed.dir, 'snap.db');
+    const { r, writes } = await underWrites('snapshot.sh', [file], '/hosts/snapshot/');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(file) && statSync(file).size > 0, 'the snapshot is there');
+    assert.equal(run('sha256sum', ['-c', 'snap.db.sha256'], { cwd: bed.dir }).status, 0);
+    assert.deepEqual(failedWrites(writes), []);
+    assert.ok(writes.length >= 5, `the writer wrote (${writes.length})`);
+  });
+
+  await t.test('rotate-certs.sh installs new leaf certificates over ssh with sudo, with no failed write', async () => {
+    const before = Object.fromEntries(bed.members.map((m) => [m, bed.servedFingerprint(m)]));
+    const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: bed.dir });
+    assert.equal(renewed.status, 0, renewed.stderr);
+    const { r, writes } = await underWrites('rotate-certs.sh', ['--yes'], '/hosts/rotate/');
+    assert.equal(r.status, 0, `${r.stderr}\n${bed.logs()}`);
+    assert.deepEqual(failedWrites(writes), [], 'no write failed');
+    assert.ok(writes.length >= 10, `the writer kept writing (${writes.length} writes)`);
+    for (const m of bed.members) {
+      const served = bed.servedFingerprint(m);
+      assert.notEqual(served, before[m], `${m} serves a new certificate`);
+      const file = path.join(bed.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt');
+      assert.equal(served, run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', file]).stdout.trim(), `${m} serves this output's certificate`);
+    }
+    // The operator's first-time ssh recorded each member's host key (accept-new).
+    const known = readFileSync(bed.knownHosts, 'utf8');
+    for (const m of bed.members) assert.ok(known.includes(bed.host(m)), `known_hosts has ${m}`);
+  });
+
+  await t.test('replace-member.sh rebuilds a member whose host was killed hard, on a new VM at its address', async () => {
+    const m = bed.members[0] ?? 'h1';
+    await put(bed, '/hosts/before-kill', 'one');
+    await bed.kill(m);
+    const down = bed.runbook('health.sh');
+    assert.equal(down.status, 1, down.stdout);
+    assert.match(down.stdout, new RegExp(`^${m}\\s+\\S+\\s+false\\s`, 'm'));
+    // A new VM at the same address, from the member's user-data: a new host key, which ssh refuses
+    // until the operator removes the old one (accept-new trusts a first key only).
+    bed.boot(m, { fresh: true });
+    const status = await bed.waitCloudInit([m]);
+    assert.match(status.get(m) ?? '', /status: done/, bed.logs());
+    const refused = bed.ssh(m, 'true');
+    assert.equal(refused.status, 255);
+    assert.match(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
+    assert.equal(run('ssh-keygen', ['-R', bed.host(m), '-f', bed.knownHosts]).status, 0);
+    const { r, writes } = await underWrites('replace-member.sh', [m, '--yes'], '/hosts/replace/');
+    assert.equal(r.status, 0, `${r.stderr}\n${bed.logs()}`);
+    assert.match(r.stderr, new RegExp(`${m} has joined`));
+    assert.deepEqual(failedWrites(writes), [], 'no write failed while the member was replaced');
+    assert.ok(await bed.waitHealthy(), bed.logs());
+    const local = bed.etcdctl(`etcdctl_${m}`, 'get /hosts/before-kill --print-value-only --consistency=s');
+    assert.equal(local.stdout.trim(), 'one', `${m} holds the data written before it died`);
+    assert.equal(bed.runbook('health.sh').status, 0);
   });
 });
 
