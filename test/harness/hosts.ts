@@ -27,12 +27,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { isCI, needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { sleep } from './cluster.js';
-import type { TestRelease } from './releases.js';
+import { cacheDir, type TestRelease } from './releases.js';
 import { startWriter, type Writer } from './writer.js';
 
 export const BED_SUBNET = '10.77.0';
@@ -54,6 +54,8 @@ export interface Bed {
   host(member: string): string;
   /** Runs a command in the bed's network namespace (the operator's machine). */
   ns(cmd: string, args: string[], options?: { timeout?: number; env?: NodeJS.ProcessEnv; input?: string }): SpawnSyncReturns<string>;
+  /** Runs a bash command line on the operator's side (the bed's namespace, `ssh` as the operator has it), in out/ unless cwd. */
+  shell(command: string, options?: { cwd?: string; timeout?: number }): SpawnSyncReturns<string>;
   /** Runs a shell command on a member over ssh as the sudo user (as an operator does). */
   ssh(member: string, command: string, options?: { timeout?: number; input?: string }): SpawnSyncReturns<string>;
   /** Runs a shell command as root inside a member's namespaces (test plumbing, not an operator's path). */
@@ -90,25 +92,33 @@ export function bedAvailable(t: TestContext): boolean {
   return needTools(t, ['debootstrap', 'systemd-nspawn', 'zstd', 'ip', 'ssh', 'ssh-keygen', 'openssl', 'nsenter', 'tar'], { root: true });
 }
 
+/** Where the root file system and the release tarballs are cached (scripts/hosts-rootfs.sh's default). */
+const hostsCache = process.env.ETCD_GEN_HOSTS_CACHE ?? path.join(cacheDir, 'hosts');
+
 const pid1IsSystemd = (): boolean => readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
 
 /** The bookworm root file system tarball (built on first use; keyed by scripts/hosts-rootfs.sh's hash). */
 export function rootfsTarball(): string {
-  const r = run('bash', [path.join(repoRoot, 'scripts', 'hosts-rootfs.sh')], { timeout: 1_200_000 });
+  const r = run('bash', [path.join(repoRoot, 'scripts', 'hosts-rootfs.sh')], { timeout: 1_200_000, env: { ...process.env, ETCD_GEN_HOSTS_CACHE: hostsCache } });
   assert.equal(r.status, 0, `scripts/hosts-rootfs.sh failed:\n${r.stderr}`);
   return r.stdout.trim().split('\n').pop() ?? '';
 }
 
-/** A release's binaries in etcd's tarball layout (one top directory), cached beside the bed's files. */
+/** A release's binaries in etcd's tarball layout (one top directory), cached in dir/<version>/. */
 function releaseTarball(release: TestRelease, dir: string): { file: string; sha256: string } {
   const top = `etcd-v${release.version}-linux-amd64`;
-  const file = path.join(dir, `${top}.tar.gz`);
+  const file = path.join(dir, release.version, `${top}.tar.gz`);
   if (!existsSync(file)) {
-    const src = path.join(dir, 'src', top);
+    mkdirSync(dir, { recursive: true });
+    const work = mkdtempSync(path.join(dir, 'build-'));
+    const src = path.join(work, top);
     mkdirSync(src, { recursive: true });
     for (const b of ['etcd', 'etcdctl', 'etcdutl']) if (existsSync(path.join(release.bin, b))) run('cp', [path.join(release.bin, b), src]);
-    const r = run('tar', ['-czf', file, '-C', path.dirname(src), top], { timeout: 300_000 });
+    const r = run('tar', ['-czf', path.join(work, 'etcd.tar.gz'), '-C', work, top], { timeout: 300_000 });
     assert.equal(r.status, 0, r.stderr);
+    mkdirSync(path.dirname(file), { recursive: true });
+    renameSync(path.join(work, 'etcd.tar.gz'), file);
+    rmSync(work, { recursive: true, force: true });
   }
   return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
 }
@@ -122,6 +132,29 @@ function ownCgroups(): Map<string, string> {
     if (['unified', 'systemd', 'memory'].includes(mount) && existsSync(`/sys/fs/cgroup/${mount}`)) mine.set(mount, path.join('/sys/fs/cgroup', mount, where));
   }
   return mine;
+}
+
+/**
+ * Debian's etcd-server and etcd-client as a flat apt repository (the .debs and a Packages file), in the
+ * hosts cache: `apt-get download` fetches them once (from the mirror apt uses here).
+ */
+function debianRepository(): string {
+  const repo = path.join(hostsCache, 'debs');
+  mkdirSync(repo, { recursive: true });
+  const debs = () => readdirSync(repo).filter((f) => f.endsWith('.deb'));
+  if (!['etcd-server_', 'etcd-client_'].every((p) => debs().some((f) => f.startsWith(p)))) {
+    const r = run('sh', ['-c', `cd '${repo}' && apt-get download etcd-server etcd-client`], { timeout: 300_000 });
+    assert.equal(r.status, 0, `apt-get download etcd-server etcd-client: ${r.stderr}`);
+  }
+  const packages = debs()
+    .map((f) => {
+      const control = run('dpkg-deb', ['-f', path.join(repo, f)]).stdout.trimEnd();
+      const bytes = readFileSync(path.join(repo, f));
+      return `${control}\nFilename: ./${f}\nSize: ${bytes.length}\nSHA256: ${createHash('sha256').update(bytes).digest('hex')}\n`;
+    })
+    .join('\n');
+  writeFileSync(path.join(repo, 'Packages'), packages);
+  return repo;
 }
 
 let bedsStarted = 0;
@@ -143,6 +176,12 @@ export async function startBed(
     etcdFields?: string;
     /** The user-data a host boots with, instead of its nodes/<name>/user-data.yaml (a plain VM). */
     userData?: (host: string) => string | undefined;
+    /**
+     * etcd.install's route: `tarball` (default) from the bed's https server, or `package`: Debian's
+     * etcd-server and etcd-client from a local apt repository written into each host's root file system
+     * (the hosts have no other source), the release must then be Debian's (3.4.23 on bookworm).
+     */
+    install?: 'tarball' | 'package';
   },
 ): Promise<Bed | null> {
   if (!bedAvailable(t)) return null;
@@ -229,7 +268,7 @@ export async function startBed(
   // The https server the tarball route downloads from, with a CA of the bed's.
   const www = path.join(dir, 'www');
   mkdirSync(www);
-  const { file: relTarball, sha256 } = releaseTarball(release, path.join(dir, 'release'));
+  const { file: relTarball, sha256 } = releaseTarball(release, path.join(hostsCache, 'releases'));
   run('cp', [relTarball, www]);
   const tlsDir = path.join(dir, 'www-tls');
   mkdirSync(tlsDir);
@@ -245,10 +284,13 @@ export async function startBed(
   // cluster.yaml and the build.
   const configFile = path.join(dir, 'cluster.yaml');
   const url = `https://${BED_ADDRESS}:${TARBALL_PORT}/${path.basename(relTarball)}`;
+  const byPackage = options.install === 'package';
+  const install = byPackage ? '{ from: package }' : `{ from: tarball, url: "${url}", sha256: ${sha256} }`;
   writeFileSync(
     configFile,
-    `name: bed\netcd: { version: "${release.version}", install: { from: tarball, url: "${url}", sha256: ${sha256} }${options.etcdFields ? `, ${options.etcdFields}` : ''} }\nnodes:\n${members.map((m) => `  - { name: ${m}, host: ${host(m)} }`).join('\n')}\n${options.extraYaml ?? ''}`,
+    `name: bed\netcd: { version: "${release.version}", install: ${install}${options.etcdFields ? `, ${options.etcdFields}` : ''} }\nnodes:\n${members.map((m) => `  - { name: ${m}, host: ${host(m)} }`).join('\n')}\n${byPackage ? 'paths: { bin: /usr/bin }\n' : ''}${options.extraYaml ?? ''}`,
   );
+  const repo = byPackage ? debianRepository() : null;
   const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: dir });
   assert.equal(built.status, 0, `build failed: ${built.stderr}`);
   const out = path.join(dir, 'out');
@@ -259,12 +301,17 @@ export async function startBed(
   r = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'etcd-gen-bed-operator', '-f', path.join(operator, 'id_ed25519')]);
   assert.equal(r.status, 0, r.stderr);
   const publicKey = readFileSync(path.join(operator, 'id_ed25519.pub'), 'utf8').trim();
-  const sshOptions = ['-F', '/dev/null', '-i', path.join(operator, 'id_ed25519'), '-o', `UserKnownHostsFile=${path.join(operator, 'known_hosts')}`, '-o', 'ConnectTimeout=5'];
-  // What the runbooks' default remote() uses here: ssh with the bed's key and known_hosts (ssh's -F
-  // keeps this machine's own config out), the way an operator's ~/.ssh would.
+  // The operator's ssh configuration, as ~/.ssh/config would hold it: the login user, the key, a
+  // known_hosts of the bed's and a first-time host-key policy; `ssh` on the operator's PATH reads it (-F
+  // keeps this machine's own configuration out).
+  const sshConfig = path.join(operator, 'config');
+  writeFileSync(sshConfig, `User ${SUDO_USER}\nIdentityFile ${path.join(operator, 'id_ed25519')}\nIdentitiesOnly yes\nUserKnownHostsFile ${path.join(operator, 'known_hosts')}\nStrictHostKeyChecking accept-new\nConnectTimeout 5\n`);
+  const sshOptions = ['-F', sshConfig];
   const sshWrapper = path.join(operator, 'ssh');
-  writeFileSync(sshWrapper, `#!/bin/sh\nexec /usr/bin/ssh ${sshOptions.map((o) => `'${o}'`).join(' ')} "$@"\n`, { mode: 0o755 });
+  writeFileSync(sshWrapper, `#!/bin/sh\nexec /usr/bin/ssh -F '${sshConfig}' "$@"\n`, { mode: 0o755 });
   const operatorEnv = { PATH: `${operator}:${env.PATH}` };
+  const shell: Bed['shell'] = (command, o = {}) =>
+    run('ip', ['netns', 'exec', netns, 'bash', '-c', `cd '${o.cwd ?? out}' && ${command}`], { timeout: o.timeout ?? 120_000, env: { ...process.env, ...operatorEnv } });
 
   const rootOf = (m: string) => path.join(dir, 'hosts', m);
   const boot: Bed['boot'] = (m, o = {}) => {
@@ -280,6 +327,10 @@ export async function startBed(
       const plain = options.userData?.(m);
       writeFileSync(path.join(seed, 'user-data'), plain ?? readFileSync(path.join(out, 'nodes', m, 'user-data.yaml')));
       appendFileSync(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), readFileSync(path.join(tlsDir, 'cert.pem')));
+      if (repo) {
+        run('cp', ['-r', repo, path.join(root, 'var/local/etcd-debs')]);
+        writeFileSync(path.join(root, 'etc/apt/sources.list'), 'deb [trusted=yes] file:/var/local/etcd-debs ./\n');
+      }
     }
     const cgs = hostCgroups(m);
     const join = cgs.map((c) => `mkdir -p '${c}' && echo $$ > '${c}/cgroup.procs'`).join(' && ');
@@ -310,7 +361,7 @@ export async function startBed(
     return run('nsenter', ['-t', String(p), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { timeout: o.timeout ?? 60_000 });
   };
   const ssh: Bed['ssh'] = (m, command, o = {}) =>
-    ns('ssh', [...sshOptions, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-l', SUDO_USER, host(m), command], { timeout: o.timeout ?? 120_000, input: o.input });
+    ns('ssh', [...sshOptions, '-o', 'BatchMode=yes', host(m), command], { timeout: o.timeout ?? 120_000, input: o.input });
   const aliases = path.join(out, 'admin', 'aliases.sh');
   const etcdctl: Bed['etcdctl'] = (fn, args) => ns('bash', ['-c', `. ${aliases} && ${fn} ${args}`], { timeout: 30_000 });
   const runbook: Bed['runbook'] = (name, args = [], o = {}) =>
@@ -371,7 +422,7 @@ export async function startBed(
   };
   const knownHosts = path.join(operator, 'known_hosts');
   return {
-    dir, out, configFile, members, netns, version: release.version, env, host, ns, ssh, inside, etcdctl, runbook, boot, pid1, kill, waitCloudInit, waitHealthy, logs, sshOptions, knownHosts,
+    dir, out, configFile, members, netns, version: release.version, env, host, ns, shell, ssh, inside, etcdctl, runbook, boot, pid1, kill, waitCloudInit, waitHealthy, logs, sshOptions, knownHosts,
     releaseTarball: { file: relTarball, sha256 }, startWriter: startWriterHere, servedFingerprint,
   };
 }

@@ -9,15 +9,20 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { test } from 'node:test';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { run, runCli } from '../helpers.js';
 import { failedWrites } from '../harness/writer.js';
+import { INSTALL_MARKER } from '../harness/deploy.js';
+import { test } from 'node:test';
 import { startBed, type Bed } from '../harness/hosts.js';
-import { testEachRelease } from '../harness/releases.js';
+import { cachedRelease, matrixRows, newestPerLine, testEachRelease } from '../harness/releases.js';
 
-/** Timings per release for the report and bench (ms). */
-export const timings: Record<string, Record<string, number>> = {};
+/** Timings per release (ms) and write counts, for bench/live.ts (ETCD_GEN_HOSTS_REPORT names the file). */
+const timings: Record<string, Record<string, number>> = {};
+function report(): void {
+  const file = process.env.ETCD_GEN_HOSTS_REPORT;
+  if (file) writeFileSync(file, JSON.stringify(timings, null, 2));
+}
 
 async function put(bed: Bed, key: string, value: string): Promise<void> {
   let r = bed.etcdctl('etcdctl_cluster', `put ${key} ${value} --command-timeout=5s`);
@@ -41,9 +46,11 @@ function field(status: string, name: string): string {
   return new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
 }
 
+const newestRelease = newestPerLine(matrixRows().map((r) => r.version)).at(-1);
+
 testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, release) => {
   assert.ok(release, 'the hosts bed runs the matrix releases');
-  const bed = await startBed(t, { release });
+  const bed = await startBed(t, { release, extraYaml: 'backup: { enabled: true, keep: 2, onCalendar: "*:*:0/10" }\n' });
   if (!bed) return;
   const v = release.version;
   const tm: Record<string, number> = {};
@@ -57,6 +64,7 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     assert.ok(await bed.waitHealthy(), `the cluster became healthy\n${bed.logs()}`);
     tm.bootToHealthy = Date.now() - started;
     t.diagnostic(`etcd ${v}: boot to healthy by cloud-init ${tm.bootToHealthy} ms`);
+    report();
     const list = bed.etcdctl('etcdctl_cluster', 'member list -w simple');
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim().split('\n').length, 3, list.stdout);
@@ -120,6 +128,7 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     assert.ok(await bed.waitHealthy(), `the cluster is healthy after every host rebooted\n${bed.logs()}`);
     tm.rebootToHealthy = Date.now() - started;
     t.diagnostic(`etcd ${v}: reboot of every host to healthy ${tm.rebootToHealthy} ms`);
+    report();
     const r = bed.etcdctl('etcdctl_cluster', 'get /hosts/before-reboot --print-value-only');
     assert.equal(r.stdout.trim(), v, 'the key written before the reboot is there');
   });
@@ -132,6 +141,9 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     const r = here.runbook(name, args);
     tm[name] = Date.now() - started;
     const writes = await writer.stop();
+    tm[`${name} writes`] = writes.length;
+    tm[`${name} failed`] = failedWrites(writes).length;
+    report();
     t.diagnostic(`etcd ${v}: ${name}: ${tm[name]} ms, ${writes.length} writes, ${failedWrites(writes).length} failed`);
     return { r, writes };
   }
@@ -199,8 +211,97 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     assert.equal(local.stdout.trim(), 'one', `${m} holds the data written before it died`);
     assert.equal(bed.runbook('health.sh').status, 0);
   });
+
+  await t.test('the backup timer takes checked snapshots on a real host and keeps the newest 2', { skip: v !== newestRelease ? `the backup timer runs on etcd ${newestRelease} only (one timer run takes 10 s)` : false }, async () => {
+    const m = bed.members[1] ?? 'h2';
+    // The README's deploy of backup/root/ (over ssh as the sudo user), then a drop-in of the test's own
+    // so that the timer fires on the second (systemd's defaults spread runs over a minute).
+    let r = bed.shell(`tar -C backup/root -cf - . | ssh ${bed.host(m)} 'sudo tar -xf - -C / --no-same-owner --no-overwrite-dir'`);
+    assert.equal(r.status, 0, r.stderr);
+    r = bed.ssh(m, "sudo mkdir -p /etc/systemd/system/etcd-backup.timer.d && printf '[Timer]\\nRandomizedDelaySec=0\\nAccuracySec=1s\\n' | sudo tee /etc/systemd/system/etcd-backup.timer.d/bed.conf >/dev/null && sudo systemctl daemon-reload && sudo systemctl enable --now etcd-backup.timer");
+    assert.equal(r.status, 0, r.stderr);
+    const unit = readFileSync(path.join(bed.out, 'backup', 'root', 'etc', 'systemd', 'system', 'etcd-backup.service'), 'utf8');
+    const state = `/var/lib/${/^StateDirectory=(.*)$/m.exec(unit)?.[1] ?? 'etcd-backup'}`;
+    const list = () => bed.inside(m, `ls ${state} 2>/dev/null | grep '\\.db$' || true`).stdout.trim().split('\n').filter(Boolean);
+    let first = '';
+    let files: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      files = list();
+      if (!first && files.length > 0) first = files[0] ?? '';
+      if (first && files.length === 2 && !files.includes(first)) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    assert.ok(first, `a snapshot appeared in ${state}\n${bed.inside(m, 'journalctl -u etcd-backup --no-pager -n 20').stdout}`);
+    assert.equal(files.length, 2, `keep: 2 (${files.join(' ')})`);
+    assert.ok(!files.includes(first), `the oldest (${first}) was rotated out`);
+    for (const f of files) {
+      const check = bed.inside(m, `cd ${state} && sha256sum -c ${f}.sha256 && /usr/local/bin/etcdutl snapshot status ${f} -w json`);
+      assert.equal(check.status, 0, `${f}: ${check.stdout}${check.stderr}`);
+    }
+    r = bed.ssh(m, 'sudo systemctl disable --now etcd-backup.timer');
+    assert.equal(r.status, 0, r.stderr);
+  });
 });
 
-test('the hosts suite runs as root with its tools, or says loudly that it did not', () => {
-  // The skip banner and the CI failure come from needTools (startBed); nothing more to check here.
+testEachRelease('real hosts: day 1 by hand', '3.6', { timeout: 600_000 }, async (t, release) => {
+  assert.ok(release, 'the hosts bed runs the matrix releases');
+  // Plain VMs: the image's default user with the operator's key, nothing of etcd-gen's.
+  const bed = await startBed(t, { release, userData: () => '#cloud-config\n{}\n' });
+  if (!bed) return;
+  for (const m of bed.members) bed.boot(m);
+  for (const [m, s] of await bed.waitCloudInit()) assert.match(s, /status: done/, `${m}: ${s}`);
+  const readme = readFileSync(path.join(bed.out, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((x) => x[1] ?? '');
+  const copy = blocks.find((b) => b.startsWith('# from the machine that holds this directory'))?.split('\n')[1] ?? '';
+  const onMember = blocks.find((b) => b.startsWith(INSTALL_MARKER)) ?? '';
+  assert.match(copy, /^tar .* ssh /, 'the README copies the overlay over ssh');
+  assert.match(onMember, /systemctl start --no-block etcd/);
+  const first = bed.members[0] ?? 'h1';
+  const started = Date.now();
+  for (const m of bed.members) {
+    // etcd itself: "install etcd so that /usr/local/bin/etcd exists", here from the release tarball.
+    let r = bed.shell(`ssh ${bed.host(m)} 'sudo tar -xzf - -C /usr/local/bin --strip-components=1 --no-same-owner' < ${bed.releaseTarball.file}`);
+    assert.equal(r.status, 0, r.stderr);
+    r = bed.shell(copy.replaceAll(`nodes/${first}/`, `nodes/${m}/`).replaceAll(` ${bed.host(first)} `, ` ${bed.host(m)} `), { timeout: 60_000 });
+    assert.equal(r.status, 0, `${m}: the copy: ${r.stderr}`);
+    // "On the member, as root": the sudo user runs the block through sudo; it must return at once (no
+    // wait for a quorum that is not there yet).
+    const t0 = Date.now();
+    r = bed.ssh(m, 'sudo -n sh -es', { input: onMember, timeout: 60_000 });
+    assert.equal(r.status, 0, `${m}: the README's commands: ${r.stdout}${r.stderr}`);
+    t.diagnostic(`etcd ${release.version}: by hand, ${m}'s commands returned in ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 30_000, `${m}: the commands returned without waiting for a quorum`);
+  }
+  assert.ok(await bed.waitHealthy(), `the cluster deployed by hand is healthy\n${bed.logs()}`);
+  t.diagnostic(`etcd ${release.version}: by hand, first copy to healthy ${Date.now() - started} ms`);
+  const put = bed.etcdctl('etcdctl_cluster', 'put /hosts/by-hand yes');
+  assert.equal(put.status, 0, put.stderr);
+  for (const m of bed.members) {
+    assert.equal(bed.inside(m, 'systemctl is-enabled etcd').stdout.trim(), 'enabled');
+    assert.equal(bed.inside(m, 'stat -c %U:%a /etc/etcd/pki/server.key').stdout.trim(), 'etcd:600', `${m}: the key's owner and mode`);
+  }
+});
+
+/** bookworm's etcd-server and etcd-client, the one release the package route can install there. */
+const DEBIAN_ETCD = '3.4.23';
+
+test(`real hosts: day 1 by cloud-init with the package route (Debian's etcd ${DEBIAN_ETCD}, from a local apt repository)`, { timeout: 600_000 }, async (t) => {
+  const asked = (process.env.ETCD_GEN_TEST_ETCD ?? '').split(',').filter(Boolean);
+  if (asked.length > 0 && !asked.includes(DEBIAN_ETCD)) return t.skip(`ETCD_GEN_TEST_ETCD leaves out ${DEBIAN_ETCD}`);
+  const release = cachedRelease(DEBIAN_ETCD);
+  if (!release) assert.fail(`no binaries for etcd ${DEBIAN_ETCD} (the operator's etcdctl) in the cache: run npm run etcd:fetch`);
+  const bed = await startBed(t, { release, install: 'package' });
+  if (!bed) return;
+  const started = Date.now();
+  for (const m of bed.members) bed.boot(m);
+  for (const [m, s] of await bed.waitCloudInit()) assert.match(s, /status: done/, `${m}: cloud-init finished without error:\n${s}\n${bed.logs()}`);
+  assert.ok(await bed.waitHealthy(), `the cluster became healthy\n${bed.logs()}`);
+  t.diagnostic(`etcd ${DEBIAN_ETCD} (package): boot to healthy by cloud-init ${Date.now() - started} ms`);
+  for (const m of bed.members) {
+    assert.match(bed.inside(m, "dpkg-query -W -f '${Status} ${Version}' etcd-server").stdout, /install ok installed 3\.4\.23/, `${m}: Debian's package is installed`);
+    assert.equal(bed.inside(m, 'systemctl show -p FragmentPath --value etcd').stdout.trim(), '/etc/systemd/system/etcd.service', `${m} runs etcd-gen's unit, not the package's`);
+    assert.match(bed.inside(m, 'test ! -e /usr/sbin/policy-rc.d && echo gone').stdout, /gone/, `${m}: the policy-rc.d of the install step is gone`);
+  }
+  const put = bed.etcdctl('etcdctl_cluster', 'put /hosts/package yes');
+  assert.equal(put.status, 0, put.stderr);
 });
