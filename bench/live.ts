@@ -5,6 +5,7 @@
  *
  * health.sh must answer in seconds whatever the state: healthy, with one member down, with all down.
  * The upgrade path (test/live/upgrade.test.ts): each step's wall time and the longest write wait.
+ * The real hosts (test/hosts/hosts.test.ts): boot to healthy by cloud-init and each runbook, per release.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -95,5 +96,34 @@ if (process.env.BENCH_UPGRADE !== '0') {
   }
 } else {
   lines.push('', 'upgrade path: skipped (BENCH_UPGRADE=0)');
+}
+// The real hosts (test/hosts/hosts.test.ts: booted Debian machines, systemd-nspawn): time from boot to a
+// healthy cluster by cloud-init, from a reboot of every host to healthy, and each runbook's wall time over
+// real ssh as a sudo user, with the writes of the kube-apiserver client meanwhile. BENCH_HOSTS=0 leaves it out.
+if (process.env.BENCH_HOSTS !== '0') {
+  const reportFile = path.join(os.tmpdir(), `etcd-gen-bench-hosts-${process.pid}.json`);
+  process.stderr.write('  real hosts, per release (minutes; BENCH_HOSTS=0 skips it)\n');
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', fileURLToPath(new URL('../test/hosts/hosts.test.js', import.meta.url))], {
+    encoding: 'utf8',
+    env: { ...process.env, ETCD_GEN_HOSTS_REPORT: reportFile, ETCD_GEN_TEST_PARALLEL: '1' },
+  });
+  let byRelease: Record<string, Record<string, number>> = {};
+  try {
+    byRelease = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof byRelease;
+    rmSync(reportFile, { force: true });
+  } catch {
+    lines.push('', `real hosts: no report (the hosts test ${r.status === 0 ? 'was skipped: root, debootstrap, systemd-nspawn?' : 'failed'})`);
+  }
+  const runbooks = ['health.sh', 'snapshot.sh', 'rotate-certs.sh', 'replace-member.sh'];
+  const cell = (x: Record<string, number>, rb: string) => (x[rb] === undefined ? '-' : `${((x[rb] ?? 0) / 1000).toFixed(1)} s (${x[`${rb} writes`]}/${x[`${rb} failed`]})`);
+  if (Object.keys(byRelease).length > 0) {
+    lines.push('', 'real hosts (systemd-nspawn, 3 members): wall times; runbooks as seconds (writes/failed of the kube-apiserver client meanwhile)', '');
+    lines.push(`| etcd | boot to healthy (cloud-init) | reboot to healthy | ${runbooks.join(' | ')} |`, `|---|---:|---:|${runbooks.map(() => '---:').join('|')}|`);
+    for (const [v, x] of Object.entries(byRelease)) {
+      lines.push(`| ${v} | ${((x.bootToHealthy ?? NaN) / 1000).toFixed(1)} s | ${((x.rebootToHealthy ?? NaN) / 1000).toFixed(1)} s | ${runbooks.map((rb) => cell(x, rb)).join(' | ')} |`);
+    }
+  }
+} else {
+  lines.push('', 'real hosts: skipped (BENCH_HOSTS=0)');
 }
 process.stdout.write(`${lines.join('\n')}\n`);

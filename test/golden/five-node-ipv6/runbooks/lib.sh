@@ -7,7 +7,16 @@
 #   ETCDCTL_BIN       the etcdctl to run (default: etcdctl on PATH)
 #   ETCDUTL_BIN       the etcdutl to run, for etcd 3.5 and later (default: etcdutl on PATH)
 #   ETCD_GEN_REMOTE   how a command runs as root on a member: it is given the member's host and one
-#                     shell command, as ssh is (default: ssh -o BatchMode=yes -l root)
+#                     shell command, as ssh is, and must run it as root (the one hook; when set, the
+#                     three below are not used). Default: ssh -o BatchMode=yes, as the login user below,
+#                     with the command under `sudo -n` unless that user is root on the member.
+#   ETCD_GEN_SSH_USER the user ssh logs in as (default: ssh's own choice: User in ~/.ssh/config, else
+#                     your local user name). A non-root user needs sudo without a password, as the
+#                     default user of a cloud image (debian, ubuntu) and etcd-gen's user-data have it.
+#   ETCD_GEN_KNOWN_HOSTS  a known_hosts file with the members' host keys: ssh then checks against it
+#                     strictly. Default: ssh's own known_hosts with StrictHostKeyChecking=accept-new, so
+#                     the first connection to a member records its key and a changed key is refused (a
+#                     member rebuilt at the same address: ssh-keygen -R HOST, after checking it is yours).
 #   ETCD_GEN_WAIT     seconds to wait for the cluster to become healthy (default: 120)
 if [ -z "${BASH_VERSION:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 4 ]; then
   echo "runbooks need bash 4 or later" >&2
@@ -144,8 +153,21 @@ snapshot_tool() {
 remote() {
   local host=$1 command=$2
   local -a via
-  read -r -a via <<<"${ETCD_GEN_REMOTE:-ssh -o BatchMode=yes -l root}"
-  "${via[@]}" "$host" "$command"
+  if [ -n "${ETCD_GEN_REMOTE:-}" ]; then
+    read -r -a via <<<"$ETCD_GEN_REMOTE"
+    "${via[@]}" "$host" "$command"
+    return
+  fi
+  via=(ssh -o BatchMode=yes)
+  if [ -n "${ETCD_GEN_KNOWN_HOSTS:-}" ]; then
+    via+=(-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$ETCD_GEN_KNOWN_HOSTS")
+  else
+    via+=(-o StrictHostKeyChecking=accept-new)
+  fi
+  [ -z "${ETCD_GEN_SSH_USER:-}" ] || via+=(-l "$ETCD_GEN_SSH_USER")
+  # The member's login shell runs this line: the command as root, through sudo -n when the login user
+  # is not root (sudo -n fails at once rather than waiting for a password).
+  "${via[@]}" "$host" "if [ \"\$(id -u)\" -eq 0 ]; then exec sh -c $(shq "$command"); else exec sudo -n sh -c $(shq "$command"); fi"
 }
 
 # Whether the member at URL serves a linearizable read: it is up, and part of a quorum with a leader.
