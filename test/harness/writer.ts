@@ -6,9 +6,9 @@
  * by itself when its directory is gone, so a failed test cannot leave it writing.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sleep } from './cluster.js';
+import { sleep, type LoopbackCluster } from './cluster.js';
 
 export interface WriterOptions {
   netns: string;
@@ -48,4 +48,31 @@ export async function startWriter(o: WriterOptions): Promise<Writer> {
       return written.trim().split('\n').filter(Boolean);
     },
   };
+}
+
+/**
+ * A writer for a cluster of the loopback harness (test/harness/cluster.ts), as kube-apiserver writes: with
+ * the kube-apiserver client certificate of its output (kubernetes/root/), through every client URL of
+ * admin/etcdctl.env, in the cluster's network namespace, with the cluster's etcdctl.
+ */
+export function startClusterWriter(cluster: LoopbackCluster, prefix: string): Promise<Writer> {
+  const env = readFileSync(path.join(cluster.out, 'admin', 'etcdctl.env'), 'utf8');
+  const endpoints = /^(?:export )?ETCDCTL_ENDPOINTS='?([^'\n]+)'?$/m.exec(env)?.[1];
+  if (!endpoints) throw new Error('no ETCDCTL_ENDPOINTS in admin/etcdctl.env');
+  const k8s = path.join(cluster.out, 'kubernetes', 'root');
+  const find = (name: string): string => {
+    const hit = readdirSync(k8s, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith(name));
+    if (!hit) throw new Error(`no ${name} under ${k8s}`);
+    return path.join(k8s, hit);
+  };
+  return startWriter({
+    netns: cluster.netns,
+    env: cluster.env,
+    endpoints,
+    cacert: find(path.join('etcd', 'ca.crt')),
+    cert: find('apiserver-etcd-client.crt'),
+    key: find('apiserver-etcd-client.key'),
+    prefix,
+    dir: cluster.dir,
+  });
 }

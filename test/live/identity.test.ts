@@ -4,12 +4,12 @@
  * endpoint while the runbooks run.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { needTools, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { testEachRelease } from '../harness/releases.js';
+import { startClusterWriter } from '../harness/writer.js';
 
 /** A put that rides out a leader election, as a client would. */
 async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'etcdctl_cluster'): Promise<void> {
@@ -21,27 +21,6 @@ async function put(cluster: LoopbackCluster, key: string, value: string, fn = 'e
   assert.equal(r.status, 0, `put ${key}: ${r.stderr}\n${cluster.logs()}`);
 }
 
-/**
- * A client writing PREFIX1, PREFIX2, ... through every endpoint, one put after another, until stopped;
- * `stop` resolves with "ok" or "FAILED i" per write. It runs while a runbook (spawned synchronously) does.
- */
-async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
-  const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
-  const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
-  let written = '';
-  writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
-  const done = new Promise((resolve) => writer.on('close', resolve));
-  await sleep(1500);
-  return {
-    async stop() {
-      await sleep(1500);
-      writeFileSync(stopFile, '');
-      await done;
-      return written.trim().split('\n');
-    },
-  };
-}
 
 /**
  * Issue 10, part 1 (the field report): an edit of cluster.yaml that changed every member's peer CN built
@@ -75,7 +54,7 @@ testEachRelease('changes of what a running member checks, against a live 3-membe
     const pinned = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
     assert.equal(pinned.status, 0, pinned.stderr);
     assert.doesNotMatch(pinned.stderr, /reissued/, 'no certificate changes');
-    const writer = await startWriter(cluster, '/id/rename/');
+    const writer = await startClusterWriter(cluster, '/id/rename/');
     const r = runbook('rotate-certs.sh', ['--yes']);
     const writes = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
@@ -98,7 +77,7 @@ testEachRelease('changes of what a running member checks, against a live 3-membe
     const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
     assert.equal(built.status, 0, built.stderr);
     assert.match(built.stderr, /etcd\.conf changed on m1, m2, m3: runbooks\/rotate-certs\.sh/);
-    const writer = await startWriter(cluster, '/id/settings/');
+    const writer = await startClusterWriter(cluster, '/id/settings/');
     const r = runbook('rotate-certs.sh', ['--yes']);
     const writes = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);

@@ -4,7 +4,6 @@
  * reaching members through a stand-in for ssh. Each step is checked by what etcd then holds.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { RUNBOOKS } from '../../src/render/render.js';
 import { needTools, run, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { testEachRelease } from '../harness/releases.js';
+import { startClusterWriter } from '../harness/writer.js';
 
 const RUNNABLE = RUNBOOKS.filter((r) => r !== 'lib.sh' && r !== 'cluster.sh');
 
@@ -39,27 +39,6 @@ async function localValue(cluster: LoopbackCluster, fn: string, key: string, exp
   return value;
 }
 
-/**
- * A client writing PREFIX1, PREFIX2, ... through every endpoint, one put after another, until stopped;
- * `stop` resolves with "ok" or "FAILED i" per write. It runs while a runbook (spawned synchronously) does.
- */
-async function startWriter(cluster: LoopbackCluster, prefix: string): Promise<{ stop(): Promise<string[]> }> {
-  const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
-  const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`], { env: cluster.env });
-  let written = '';
-  writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
-  const done = new Promise((resolve) => writer.on('close', resolve));
-  await sleep(1500);
-  return {
-    async stop() {
-      await sleep(1500);
-      writeFileSync(stopFile, '');
-      await done;
-      return written.trim().split('\n');
-    },
-  };
-}
 
 function memberList(cluster: LoopbackCluster): string[] {
   const r = cluster.etcdctl('etcdctl_cluster', 'member list -w simple');
@@ -282,7 +261,7 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
     assert.match(down.stderr, /NOT healthy/);
     await put(cluster, '/rb/while-down', 'two');
 
-    const writer = await startWriter(cluster, '/rb/during-replace/');
+    const writer = await startClusterWriter(cluster, '/rb/during-replace/');
     const r = runbook('replace-member.sh', ['m1', '--yes']);
     const writes = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
@@ -388,7 +367,7 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
     const peerBefore = Object.fromEntries(cluster.members.map((m) => [m, servedFingerprint(cluster, m, 2380)]));
     const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: cluster.dir });
     assert.equal(renewed.status, 0, renewed.stderr);
-    const writer = await startWriter(cluster, '/rb/w/');
+    const writer = await startClusterWriter(cluster, '/rb/w/');
     const r = runbook('rotate-certs.sh', ['--yes']);
     const lines = await writer.stop();
     assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
