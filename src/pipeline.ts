@@ -15,10 +15,8 @@ import { buildModel, type ModelSecrets } from './model/build.js';
 import { compareIdentity, type IdentityProblem } from './model/identity.js';
 import type { ClusterModel } from './model/types.js';
 import { runPki, type PkiResult, type StoredPair } from './pki/index.js';
-import { keyTypeOf, parseCert } from './pki/inspect.js';
-import { pkiMessages } from './messages.js';
 import { CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs } from './pki/profiles.js';
-import { checkMovedOff, checkNotInUse, idsToRenew, resolveRevocations, type RevokeTarget } from './pki/revoke.js';
+import { checkMovedOff, checkNotInUse, idsToRenew, nextCrl, resolveRevocations, type CrlState } from './pki/revoke.js';
 import { COMMIT_JOURNAL, readIfPresent, readSecrets, secretFile, secretsDirWarnings, stageSecrets } from './pki/store.js';
 import { loadTemplates, renderOutput } from './render/render.js';
 import { buildManifest, OUTPUT_CA, type Manifest, type OutputFile } from './output/files.js';
@@ -37,8 +35,8 @@ export interface BuildOptions {
   now?: Date;
   /** Leaf certificates to reissue although they still fit: ids such as `nodes/etcd1/server`, or 'all'. */
   renew?: readonly string[] | 'all';
-  /** age identity (the AGE-SECRET-KEY-… text) that opens an encrypted secrets directory. */
-  identity?: string;
+  /** The age identity (the AGE-SECRET-KEY-… text) that opens an encrypted secrets directory (not the cluster identity of src/model/identity.ts). */
+  ageIdentity?: string;
   /** Take the CA rotation one step further (src/pki/index.ts RotationStep). */
   rotateCa?: boolean;
   /** Certificates to revoke: ids, PEM certificate files, or hex serials (src/pki/revoke.ts). */
@@ -54,7 +52,7 @@ export interface Compiled {
   pki: PkiResult;
   files: OutputFile[];
   manifest: Manifest;
-  /** The previous build, as read from the output directory before anything else (src/output/previous.ts). */
+  /** The previous build, as read from the output directory after the model and before the PKI (src/output/previous.ts). */
   previous: PreviousBuild;
   secretsDir: string;
   stored: ReadonlyMap<string, StoredPair>;
@@ -67,15 +65,6 @@ export interface Compiled {
   rolloutSteps: string[];
   /** The etcd release move this build is a step of (src/etcd/upgrade.ts), as data; empty when the release stays. */
   releaseSteps: ReleaseStep[];
-}
-
-export interface CrlState {
-  file: string;
-  pem: string;
-  changed: boolean;
-  entries: { serial: string; revokedAt: Date }[];
-  /** What this build revoked, as the user named it. */
-  added: RevokeTarget[];
 }
 
 /** The signed CRL in the secrets directory (PEM; members get its DER form). */
@@ -122,7 +111,10 @@ export async function loadModel(configFile: string, secrets: ModelSecrets = { cr
   return { doc, config: validation.config, model: buildModel(validation.config, doc.fileName, secrets), diagnostics: validation.diagnostics };
 }
 
-/** Everything a build produces, in memory; reads the config, the secrets and the existing output only. */
+/**
+ * Everything a build produces, in memory. Reads cluster.yaml, the secrets directory (ca.crl, then the pairs),
+ * the previous build, the files --revoke names, and the package's templates; writes nothing.
+ */
 export async function compile(options: BuildOptions): Promise<Compiled> {
   const secretsDir = secretsDirOf(options);
   const crlFile = path.join(secretsDir, CRL_FILE);
@@ -141,7 +133,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     releaseSteps.push(...comparison.releaseSteps);
   }
   const knownIds = certSpecs(model).map((s) => s.id);
-  const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.identity ?? null);
+  const stored = await readSecrets(secretsDir, [...knownIds, CA_NEXT_ID, CA_PREVIOUS_ID], options.ageIdentity ?? null);
   const targets = await resolveRevocations(revoke, stored, knownIds);
   const takeover = { file: path.join(options.outDir, TAKEOVER_RECORD), moved: typeof previous.takeover === 'object' ? previous.takeover.moved : null };
   await checkMovedOff(targets, secretsDir, takeover, options.outDir, model.members.map((m) => m.name), displayFile);
@@ -160,7 +152,7 @@ export async function compile(options: BuildOptions): Promise<Compiled> {
     ...(options.onKey ? { onKey: options.onKey } : {}),
   });
   checkNotInUse(targets, pki.pairs);
-  const crl = storedCrl !== null || targets.length > 0 ? await nextCrl(displayFile(crlFile), storedCrl, targets, pki, now) : null;
+  const crl = storedCrl !== null || targets.length > 0 ? await nextCrl(displayFile(crlFile), storedCrl, targets, pki.pairs.get('ca'), now) : null;
   const crlBase64 = crl === null ? null : (await import('./pki/crl.js')).crlDer(crl.pem).toString('base64');
   const rendered = renderOutput(model, pki.pairs, pki.trustBundle, loadTemplates(), crlBase64);
   const files = await sealPrivateKeys(rendered, model.age?.recipients ?? null, previous);
@@ -192,28 +184,6 @@ function settingsSteps(previous: Manifest | null, next: Manifest): string[] {
   ];
 }
 
-/** The stored CRL, or a new one signed by the CA when this build revokes a serial it does not list yet. */
-async function nextCrl(shownFile: string, storedPem: string | null, targets: readonly RevokeTarget[], pki: PkiResult, now: Date): Promise<Omit<CrlState, 'file'>> {
-  const { readCrl, signCrl } = await import('./pki/crl.js');
-  let existing = null;
-  if (storedPem !== null) {
-    try {
-      existing = readCrl(storedPem);
-    } catch {
-      throw new InputError([{ severity: 'error', file: shownFile, pointer: '', position: { line: 1, column: 1 }, message: pkiMessages.crlUnreadable }]);
-    }
-  }
-  const listed = new Set(existing?.entries.map((e) => e.serial) ?? []);
-  const added = targets.filter((t, i) => !listed.has(t.serial) && targets.findIndex((u) => u.serial === t.serial) === i);
-  if (existing !== null && added.length === 0) return { pem: existing.pem, changed: false, entries: existing.entries, added: [] };
-  const ca = pki.pairs.get('ca');
-  if (!ca) throw new Error('no CA pair');
-  const keyType = keyTypeOf(parseCert(ca.certPem));
-  if (keyType === null) throw new Error('the CA has a key type etcd-gen cannot sign with');
-  const entries = [...(existing?.entries ?? []), ...added.map((t) => ({ serial: t.serial, revokedAt: now }))];
-  const pem = await signCrl({ certPem: ca.certPem, keyPem: ca.keyPem, keyType }, entries, (existing?.number ?? 0) + 1, now);
-  return { pem, changed: true, entries, added };
-}
 
 /** Compiles, then writes the new secrets and the output in one transaction: all of it, or nothing. */
 export async function build(options: BuildOptions): Promise<BuildResult> {

@@ -48,13 +48,13 @@ function printPkiActions(con: Console, result: Compiled, verb: (action: string) 
 
 /** Exit 0 when built (or up to date with --check); 1 when --check finds the output stale. */
 export async function runBuild(args: BuildArgs, con: Console): Promise<number> {
-  const identity = await identityOption(args.identity, con.io.env);
+  const ageIdentity = await identityOption(args.identity, con.io.env);
   const options: BuildOptions = {
     configFile: args.config,
     outDir: args.out,
     renew: renewOption(args.renew),
     ...(args.secrets !== undefined ? { secretsDir: args.secrets } : {}),
-    ...(identity !== undefined ? { identity } : {}),
+    ...(ageIdentity !== undefined ? { ageIdentity } : {}),
     rotateCa: args.rotateCa,
     ...(args.revoke !== undefined ? { revoke: args.revoke } : {}),
     ...(con.showProgress() ? { onKey: (done: number, total: number) => con.keyProgress(done, total) } : {}),

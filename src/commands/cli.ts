@@ -4,8 +4,8 @@
  * modules are imported by their handlers, so --help and --version load almost nothing. Nothing is read at
  * import time: `run` takes the arguments and the streams, so tests can run a command in-process.
  * Exit codes (src/commands/console.ts): 0 success; 1 a check found something to act on (stale output,
- * certificates to renew); 2 bad input or usage, or a path that cannot be read or written (nothing
- * written); 3 anything unexpected.
+ * certificates to renew, steps for `plan` to carry out); 2 bad input or usage, or a path that cannot be
+ * read or written (nothing written); 3 anything unexpected.
  */
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';

@@ -1,6 +1,7 @@
 /**
  * Stage 2, validate: the JSON Schema (ajv) and the checks a schema cannot express (uniqueness, address
- * syntax, path shape, validity periods). Pure: takes the loaded document, returns diagnostics.
+ * syntax, path shape, validity periods). Takes the loaded document, returns diagnostics; reads only what
+ * the package ships (the compiled schema, data/etcd-flags/), through src/resources.ts.
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';

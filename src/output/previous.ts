@@ -2,8 +2,9 @@
  * The previous build: the pipeline's second input, read once, at the edge, into plain data. It is what an
  * earlier `etcd-gen build` left in the output directory: manifest.json (what was written, for which members
  * and which cluster identity), the CA certificate the output carries, the sealed keys (so an unchanged key
- * keeps its ciphertext), and what runbooks/takeover.sh recorded. Every stage after it takes this data; none
- * reads the output directory itself.
+ * keeps its ciphertext), and what runbooks/takeover.sh recorded. Every stage after it takes this data; only
+ * write (src/output/write.ts), the last, looks at the output directory again, to compare the new files
+ * with what is there.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Stage 6, write: put the rendered tree on disk. Only files that changed are written, with their modes;
+ * Stage 10, write: put the rendered tree on disk. Only files that changed are written, with their modes;
  * files an earlier build wrote and this one no longer produces are removed; nothing else in the directory
  * is touched. Everything goes through one FileTransaction with the new secrets, so a build that fails
  * halfway leaves both as they were. manifest.json records what was written, and the membership it had.

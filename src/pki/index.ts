@@ -1,5 +1,5 @@
 /**
- * Stage 4, pki: decide for every certificate whether the stored one still says what it must (reuse it),
+ * Stage 6, pki (ARCHITECTURE.md): decide for every certificate whether the stored one still says what it must (reuse it),
  * or a new one is needed (issue it), then generate keys and sign. No disk I/O: the secrets come in as
  * data (pki/store.ts reads and writes them) and go out as data. Reading uses Node's crypto (inspect.ts);
  * the x509 library (issue.ts) is loaded only when something is issued.
@@ -106,7 +106,7 @@ interface Phase {
 const problemAt = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
 
 /**
- * Stage 4, pki, in five phases: the stored CA checked (never replaced, only created when there never was
+ * Stage 6, pki, in five phases: the stored CA checked (never replaced, only created when there never was
  * one), one step of a CA rotation (--rotate-ca), a decision per leaf (reuse, or reissue with a reason),
  * every key needed generated at once and signed, and the result in the profiles' order with the trust
  * bundle. Throws InputError for secrets that cannot be used (at the file), UsageError for a request that

@@ -1,6 +1,7 @@
 /**
- * `etcd-gen certs`: every certificate in the secrets directory, what it names and when it expires. Pure:
- * takes the stored PEM text and a clock.
+ * `etcd-gen certs`: every certificate in the secrets directory, what it names and when it expires.
+ * `certificateReport` is pure (the stored PEM text and a clock); `revokedReport` reads the secrets
+ * directory's ca.crl.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

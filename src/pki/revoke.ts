@@ -130,3 +130,39 @@ export async function checkMovedOff(
   if (notMoved !== null && notMoved.length === 0) return;
   throw new UsageError(pkiMessages.revokeBeforeMove(hit.from, shown(takeover.file), notMoved, shown(path.join(outDir, 'runbooks', 'takeover.sh'))));
 }
+
+export interface CrlState {
+  file: string;
+  pem: string;
+  changed: boolean;
+  entries: { serial: string; revokedAt: Date }[];
+  /** What this build revoked, as the user named it. */
+  added: RevokeTarget[];
+}
+
+/**
+ * The CA's revocation list for this build: the stored one (PEM, `storedPem`, shown as `shownFile` in a
+ * problem) reused byte for byte, or a new one signed by the CA (`ca`, the pair the PKI stage gave) when
+ * this build revokes a serial it does not list yet, its number one higher (RFC 5280 5.2.3).
+ */
+export async function nextCrl(shownFile: string, storedPem: string | null, targets: readonly RevokeTarget[], ca: { certPem: string; keyPem: string } | undefined, now: Date): Promise<Omit<CrlState, 'file'>> {
+  // The CRL code loads @peculiar/x509: only builds that revoke pay for it.
+  const { readCrl, signCrl } = await import('./crl.js');
+  let existing = null;
+  if (storedPem !== null) {
+    try {
+      existing = readCrl(storedPem);
+    } catch {
+      throw new InputError([{ severity: 'error', file: shownFile, pointer: '', position: { line: 1, column: 1 }, message: pkiMessages.crlUnreadable }]);
+    }
+  }
+  const listed = new Set(existing?.entries.map((e) => e.serial) ?? []);
+  const added = targets.filter((t, i) => !listed.has(t.serial) && targets.findIndex((u) => u.serial === t.serial) === i);
+  if (existing !== null && added.length === 0) return { pem: existing.pem, changed: false, entries: existing.entries, added: [] };
+  if (!ca) throw new Error('no CA pair');
+  const keyType = keyTypeOf(parseCert(ca.certPem));
+  if (keyType === null) throw new Error('the CA has a key type etcd-gen cannot sign with');
+  const entries = [...(existing?.entries ?? []), ...added.map((t) => ({ serial: t.serial, revokedAt: now }))];
+  const pem = await signCrl({ certPem: ca.certPem, keyPem: ca.keyPem, keyType }, entries, (existing?.number ?? 0) + 1, now);
+  return { pem, changed: true, entries, added };
+}

@@ -1,5 +1,5 @@
 /**
- * Stage 5, render (its JSON part): the Grafana dashboard of out/monitoring/, built as data and written
+ * Stage 7, render (its JSON part): the Grafana dashboard of out/monitoring/, built as data and written
  * with JSON.stringify (a template cannot say JSON's quoting right). Pure.
  * Panels follow etcd's own monitoring mixin (etcd-io/etcd contrib/mixin): members up, leader, leader
  * changes, proposals, database size against the quota, WAL fsync and backend commit latency, peer traffic.

@@ -1,5 +1,5 @@
 /**
- * Stage 5, render: the model and the PKI into the output tree, as a list of files in memory. Pure apart
+ * Stage 7, render: the model and the PKI into the output tree, as a list of files in memory. Pure apart
  * from reading the templates once. Handlebars renders text here, not HTML: an isolated instance with
  * noEscape, strict and knownHelpersOnly; every value that reaches a shell goes through the `q` helper.
  */

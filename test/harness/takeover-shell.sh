@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test stand-in for `ssh root@HOST COMMAND` on a host built by the manual procedure (test/takeover.test.ts):
+# Test stand-in for `ssh root@HOST COMMAND` on a host built by the manual procedure (test/live/takeover.test.ts):
 # runs COMMAND as root in a private mount namespace where the host's own /etc is an overlay over the
 # machine's (so /etc/etcd.conf, /etc/etcd/, unit files and the etcd user are the host's alone), /var/lib
 # and /run/etcd-gen are its directories, /usr/local/bin holds the etcd release under test, /etc/hosts

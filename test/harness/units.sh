@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test stand-in for systemctl on a host of test/takeover.test.ts, for any unit under
+# Test stand-in for systemctl on a host of test/live/takeover.test.ts, for any unit under
 # /etc/systemd/system: start runs its ExecStart (continuation lines joined, ${VAR} expanded from its
 # EnvironmentFiles, read in order, a leading '-' making one optional, as systemd does) as its User
 # (root when none), without a sandbox, in the background, its output in $ETCD_GEN_TEST_LOG-UNIT.log and
