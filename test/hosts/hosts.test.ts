@@ -12,10 +12,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
-import { run, runCli } from '../helpers.js';
+import { test, type TestContext } from 'node:test';
+import { isCI, run, runCli } from '../helpers.js';
 import { INSTALL_MARKER } from '../harness/deploy.js';
-import { startBed, type Bed } from '../harness/hosts.js';
+import { bedAvailable, startBed, type Bed } from '../harness/hosts.js';
 import { cachedRelease, matrixRows, newestPerLine, testEachRelease } from '../harness/releases.js';
 import { failedWrites } from '../harness/writer.js';
 
@@ -24,6 +24,17 @@ const timings: Record<string, Record<string, number>> = {};
 function report(): void {
   const file = process.env.ETCD_GEN_HOSTS_REPORT;
   if (file) writeFileSync(file, JSON.stringify(timings, null, 2));
+}
+
+/**
+ * The bed runs the matrix's releases (npm run etcd:fetch), never an etcd on PATH: without them the test
+ * fails under CI and is skipped with the banner elsewhere.
+ */
+function noMatrix(t: TestContext): void {
+  const why = 'needs the etcd releases of test/etcd-matrix.txt in the cache (npm run etcd:fetch)';
+  if (isCI) assert.fail(`${t.name}: ${why}. Under CI a missing piece is a failure.`);
+  process.stderr.write(`\n!!! SKIPPED "${t.name}": ${why}. This check did NOT run. !!!\n\n`);
+  t.skip(why);
 }
 
 async function put(bed: Bed, key: string, value: string): Promise<void> {
@@ -49,7 +60,7 @@ function field(status: string, name: string): string {
 const newestRelease = newestPerLine(matrixRows().map((r) => r.version)).at(-1);
 
 testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, release) => {
-  assert.ok(release, 'the hosts bed runs the matrix releases');
+  if (!release) return noMatrix(t);
   const bed = await startBed(t, { release, extraYaml: 'backup: { enabled: true, keep: 2, onCalendar: "*:*:0/10" }\n' });
   if (!bed) return;
   const v = release.version;
@@ -252,7 +263,7 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
 });
 
 testEachRelease('real hosts: day 1 by hand', '3.6', { timeout: 600_000 }, async (t, release) => {
-  assert.ok(release, 'the hosts bed runs the matrix releases');
+  if (!release) return noMatrix(t);
   // Plain VMs: the image's default user with the operator's key, nothing of etcd-gen's.
   const bed = await startBed(t, { release, userData: () => '#cloud-config\n{}\n' });
   if (!bed) return;
@@ -296,8 +307,9 @@ const DEBIAN_ETCD = '3.4.23';
 test(`real hosts: day 1 by cloud-init with the package route (Debian's etcd ${DEBIAN_ETCD}, from a local apt repository)`, { timeout: 600_000 }, async (t) => {
   const asked = (process.env.ETCD_GEN_TEST_ETCD ?? '').split(',').filter(Boolean);
   if (asked.length > 0 && !asked.includes(DEBIAN_ETCD)) return t.skip(`ETCD_GEN_TEST_ETCD leaves out ${DEBIAN_ETCD}`);
+  if (!bedAvailable(t)) return;
   const release = cachedRelease(DEBIAN_ETCD);
-  if (!release) assert.fail(`no binaries for etcd ${DEBIAN_ETCD} (the operator's etcdctl) in the cache: run npm run etcd:fetch`);
+  if (!release) return noMatrix(t);
   const bed = await startBed(t, { release, install: 'package' });
   if (!bed) return;
   const started = Date.now();
