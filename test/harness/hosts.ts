@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { isCI, needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
+import { needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { sleep } from './cluster.js';
 import { cacheDir, type TestRelease } from './releases.js';
 import { startWriter, type Writer } from './writer.js';
@@ -426,6 +426,3 @@ export async function startBed(
     releaseTarball: { file: relTarball, sha256 }, startWriter: startWriterHere, servedFingerprint,
   };
 }
-
-/** Under CI a bed that cannot start fails; this says so when the caller needs it (kept for symmetry). */
-export const bedRequired = isCI;
