@@ -19,7 +19,7 @@ test('remote(): ssh as ETCD_GEN_SSH_USER, accept-new or a strict known_hosts, su
   writeFileSync(path.join(bin, 'sudo'), `#!/bin/sh\necho "sudo $1" >>'${log}'\nshift\nexec "$@"\n`, { mode: 0o755 });
   const remote = (env: Record<string, string>) => {
     writeFileSync(log, '');
-    const r = run('bash', ['-c', `. runbooks/lib.sh && remote 10.0.0.11 "echo 'it ran'"`], { cwd: out, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env } });
+    const r = run('bash', ['-c', `. runbooks/lib.sh && remote 10.0.0.11 "echo 'it ran'"`], { cwd: out, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ETCDCTL_BIN: 'true', ...env } });
     return { ...r, log: readFileSync(log, 'utf8') };
   };
 
