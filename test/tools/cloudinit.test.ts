@@ -9,11 +9,11 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import * as yaml from 'js-yaml';
-import type { ClusterConfig } from '../src/input/config.js';
-import { buildModel } from '../src/model/build.js';
-import { buildInto, minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
-import { type ClusterModel } from '../src/model/types.js';
-import { yamlBlock } from '../src/render/user-data.js';
+import type { ClusterConfig } from '../../src/input/config.js';
+import { buildModel } from '../../src/model/build.js';
+import { buildInto, minimalCluster, needTools, readTree, run, tempDir } from '../helpers.js';
+import { type ClusterModel } from '../../src/model/types.js';
+import { yamlBlock } from '../../src/render/user-data.js';
 
 /** A SHA-256 for configs that are only rendered, never downloaded. */
 const SOME_SHA256 = 'a'.repeat(64);

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { RUNBOOKS } from '../src/render/render.js';
-import type { KeyType } from '../src/input/config.js';
-import { buildInto, needTools, run, tempDir } from './helpers.js';
+import { RUNBOOKS } from '../../src/render/render.js';
+import type { KeyType } from '../../src/input/config.js';
+import { buildInto, needTools, run, tempDir } from '../helpers.js';
 
 const cluster = (key: KeyType, bin = '/usr/local/bin', data = '/var/lib/etcd'): string => `name: tools
 etcd: { version: "3.5.13" }
