@@ -57,6 +57,11 @@ export function displayPath(pointer: string): string {
   return out;
 }
 
+/** A problem with a whole file (not one of its fields): at its line 1, column 1. */
+export function fileDiagnostic(file: string, message: string, severity: Severity = 'error'): Diagnostic {
+  return { severity, file, pointer: '', position: { line: 1, column: 1 }, message };
+}
+
 /** `FILE:LINE:COL: path: message`, warnings marked as such. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = `${d.file}:${d.position.line}:${d.position.column}`;

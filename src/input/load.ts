@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as yaml from 'js-yaml';
-import { InputError, toPointer, type Diagnostic, type SourcePosition } from '../diagnostics.js';
+import { fileDiagnostic, InputError, toPointer, type SourcePosition } from '../diagnostics.js';
 import { messages } from '../messages.js';
 
 /** Where a value, and the key naming it, stand in the source. */
@@ -82,10 +82,6 @@ export function parseClusterSource(source: string, file: string): LoadedDocument
   }
   if (data === null || data === undefined) throw new InputError([fileDiagnostic(file, messages.emptyDocument)]);
   return { ...doc, data, locations: locateNodes(source, events) };
-}
-
-function fileDiagnostic(file: string, message: string): Diagnostic {
-  return { severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message };
 }
 
 /** Maps character offsets to 1-based line and column. */

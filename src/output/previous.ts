@@ -8,7 +8,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../diagnostics.js';
+import { fileDiagnostic, InputError } from '../diagnostics.js';
 import { peerCommonName } from '../model/types.js';
 import type { KnownIdentity } from '../model/identity.js';
 import { MANIFEST, OUTPUT_CA, safeJoin, type Manifest } from './files.js';
@@ -33,7 +33,7 @@ export interface PreviousBuild {
 }
 
 function fail(file: string, message: string): InputError {
-  return new InputError([{ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message }]);
+  return new InputError([fileDiagnostic(file, message)]);
 }
 
 const NONE: PreviousBuild = { manifest: null, caPem: null, identity: null, sealed: new Map(), takeover: 'missing' };

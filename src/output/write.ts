@@ -6,13 +6,13 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../diagnostics.js';
+import { fileDiagnostic, InputError } from '../diagnostics.js';
 import type { FileTransaction } from './transaction.js';
 import { bytesOf, MANIFEST, manifestFile, safeJoin, type Manifest, type OutputFile } from './files.js';
 
 
 function fail(file: string, message: string): InputError {
-  return new InputError([{ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message }]);
+  return new InputError([fileDiagnostic(file, message)]);
 }
 
 export interface WriteReport {

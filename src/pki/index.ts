@@ -9,7 +9,7 @@
  * new CA: in three deployable steps while the CA is valid, or, once it has expired, in one.
  */
 import type { KeyType } from '../input/config.js';
-import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
+import { fileDiagnostic, InputError, UsageError, type Diagnostic } from '../diagnostics.js';
 import { ekuOids, EKU_OID, fingerprint, keyTypeOf, notAfter, notBefore, parseCert, readPrivateKey, sanList, type X509Certificate } from './inspect.js';
 import { pkiMessages } from '../messages.js';
 import { CA_ID, CA_NEXT_ID, CA_PREVIOUS_ID, certSpecs, type CertSpec } from './profiles.js';
@@ -103,7 +103,6 @@ interface Phase {
   parsePair: (id: string, certText: string, keyText: string) => Parsed;
 }
 
-const problemAt = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
 
 /**
  * Stage 6, pki, in five phases: the stored CA checked (never replaced, only created when there never was
@@ -117,7 +116,7 @@ export async function runPki(input: PkiInput): Promise<PkiResult> {
   const diagnostics: Diagnostic[] = [];
   const phase: Phase = {
     input,
-    warn: (file, message) => diagnostics.push({ severity: 'warning', file, pointer: '', position: { line: 1, column: 1 }, message }),
+    warn: (file, message) => diagnostics.push(fileDiagnostic(file, message, 'warning')),
     parsePair: (id, certText, keyText) => parseStoredPair(input, id, certText, keyText),
   };
   const caSpec = specs.find((s) => s.id === CA_ID);
@@ -148,19 +147,19 @@ function parseStoredPair(input: PkiInput, id: string, certText: string, keyText:
   try {
     cert = parseCert(certText);
   } catch {
-    throw new InputError([problemAt(certPath, pkiMessages.notACertificate)]);
+    throw new InputError([fileDiagnostic(certPath, pkiMessages.notACertificate)]);
   }
-  if (keyTypeOf(cert) === null) throw new InputError([problemAt(certPath, pkiMessages.unsupportedKeyType)]);
+  if (keyTypeOf(cert) === null) throw new InputError([fileDiagnostic(certPath, pkiMessages.unsupportedKeyType)]);
   // PKCS#1 and SEC1 keys (cfssl's, openssl's) are carried on as PKCS#8, the form WebCrypto signs with.
   const read = readPrivateKey(keyText);
-  if ('problem' in read) throw new InputError([problemAt(keyPath, read.problem === 'encrypted' ? pkiMessages.keyEncrypted : pkiMessages.notAKey(certPath))]);
+  if ('problem' in read) throw new InputError([fileDiagnostic(keyPath, read.problem === 'encrypted' ? pkiMessages.keyEncrypted : pkiMessages.notAKey(certPath))]);
   let matches: boolean;
   try {
     matches = cert.checkPrivateKey(read.key);
   } catch {
     matches = false;
   }
-  if (!matches) throw new InputError([problemAt(keyPath, pkiMessages.keyMismatch(certPath))]);
+  if (!matches) throw new InputError([fileDiagnostic(keyPath, pkiMessages.keyMismatch(certPath))]);
   return { cert, certPem: certText, keyPem: read.pkcs8Pem };
 }
 
@@ -172,19 +171,19 @@ function checkStoredCa(phase: Phase, caSpec: CertSpec): { ca: Parsed | null; caE
   const caCertPath = input.secretPath(CA_ID, 'crt');
   const caKeyPath = input.secretPath(CA_ID, 'key');
   if (caStored.certPem === null && caStored.keyPem === null) {
-    if (input.previousCaPem !== null) throw new InputError([problemAt(caKeyPath, pkiMessages.caMissingButOutputHasOne(input.previousCaPath))]);
+    if (input.previousCaPem !== null) throw new InputError([fileDiagnostic(caKeyPath, pkiMessages.caMissingButOutputHasOne(input.previousCaPath))]);
     return { ca: null, caExpired: false };
   }
   if (caStored.certPem === null || caStored.keyPem === null) {
     const missing = caStored.certPem === null ? caCertPath : caKeyPath;
-    throw new InputError([problemAt(missing, pkiMessages.caHalfMissing(caCertPath, caKeyPath))]);
+    throw new InputError([fileDiagnostic(missing, pkiMessages.caHalfMissing(caCertPath, caKeyPath))]);
   }
   const ca = phase.parsePair(CA_ID, caStored.certPem, caStored.keyPem);
-  if (!ca.cert.ca) throw new InputError([problemAt(caCertPath, pkiMessages.notACa)]);
+  if (!ca.cert.ca) throw new InputError([fileDiagnostic(caCertPath, pkiMessages.notACa)]);
   const caExpired = notAfter(ca.cert).getTime() <= now.getTime();
-  if (caExpired && !input.rotateCa) throw new InputError([problemAt(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
+  if (caExpired && !input.rotateCa) throw new InputError([fileDiagnostic(caCertPath, pkiMessages.caExpired(notAfter(ca.cert)))]);
   if (input.previousCaPem !== null && !bundleIncludes(input.previousCaPem, caStored.certPem)) {
-    throw new InputError([problemAt(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
+    throw new InputError([fileDiagnostic(caCertPath, pkiMessages.caDiffersFromOutput(input.previousCaPath))]);
   }
   const caType = keyTypeOf(ca.cert);
   if (caType !== caSpec.keyType) phase.warn(caCertPath, pkiMessages.caKeyTypeKept(caType ?? 'unknown', caSpec.keyType));
@@ -217,7 +216,7 @@ async function rotateCaStep(phase: Phase, caSpec: CertSpec, stored: { ca: Parsed
   if (nextStored?.certPem && nextStored.keyPem) {
     next = phase.parsePair(CA_NEXT_ID, nextStored.certPem, nextStored.keyPem);
   } else if (nextStored?.certPem || nextStored?.keyPem) {
-    throw new InputError([problemAt(input.secretPath(CA_NEXT_ID, 'key'), pkiMessages.caHalfMissing(input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key')))]);
+    throw new InputError([fileDiagnostic(input.secretPath(CA_NEXT_ID, 'key'), pkiMessages.caHalfMissing(input.secretPath(CA_NEXT_ID, 'crt'), input.secretPath(CA_NEXT_ID, 'key')))]);
   }
   let previousCaPem = input.stored.get(CA_PREVIOUS_ID)?.certPem ?? null;
   let rotation: RotationStep | null = null;

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, UsageError, type Diagnostic } from '../diagnostics.js';
+import { fileDiagnostic, InputError, UsageError } from '../diagnostics.js';
 import type { CertPair, StoredPair } from './index.js';
 import { keyTypeOf, normalizeSerial as normalize, parseCert } from './inspect.js';
 import { pkiMessages } from '../messages.js';
@@ -29,7 +29,6 @@ export function idsToRenew(requests: readonly string[], knownIds: readonly strin
   return requests.filter((r) => knownIds.includes(r) && r !== CA_ID);
 }
 
-const problem = (file: string, message: string): Diagnostic => ({ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message });
 
 /**
  * Serials to revoke, read before the PKI stage runs (so an id's serial is the one being replaced).
@@ -62,10 +61,10 @@ export async function resolveRevocations(
       try {
         cert = parseCert(text);
       } catch {
-        throw new InputError([problem(request, pkiMessages.revokeNotACert)]);
+        throw new InputError([fileDiagnostic(request, pkiMessages.revokeNotACert)]);
       }
       if (caPem === null || keyTypeOf(parseCert(caPem)) === null || !cert.verify(parseCert(caPem).publicKey)) {
-        throw new InputError([problem(request, pkiMessages.revokeOtherCa)]);
+        throw new InputError([fileDiagnostic(request, pkiMessages.revokeOtherCa)]);
       }
       targets.push({ serial: normalize(cert.serialNumber) ?? '', from: request });
       continue;
@@ -121,7 +120,7 @@ export async function checkMovedOff(
   const record = await readJson(recordFile);
   if (record === undefined) return;
   const shared = (record as Partial<ProcedureRecord> | null)?.sharedCertificates;
-  if (!Array.isArray(shared)) throw new InputError([problem(shown(recordFile), pkiMessages.procedureRecordUnreadable)]);
+  if (!Array.isArray(shared)) throw new InputError([fileDiagnostic(shown(recordFile), pkiMessages.procedureRecordUnreadable)]);
   const sharedSerials = new Set(shared.map((c) => normalize(String(c.serial))));
   const hit = targets.find((t) => sharedSerials.has(t.serial));
   if (hit === undefined) return;
@@ -153,7 +152,7 @@ export async function nextCrl(shownFile: string, storedPem: string | null, targe
     try {
       existing = readCrl(storedPem);
     } catch {
-      throw new InputError([{ severity: 'error', file: shownFile, pointer: '', position: { line: 1, column: 1 }, message: pkiMessages.crlUnreadable }]);
+      throw new InputError([fileDiagnostic(shownFile, pkiMessages.crlUnreadable)]);
     }
   }
   const listed = new Set(existing?.entries.map((e) => e.serial) ?? []);

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, type Diagnostic } from '../diagnostics.js';
+import { fileDiagnostic, InputError, type Diagnostic } from '../diagnostics.js';
 import type { FileTransaction } from '../output/transaction.js';
 import { decryptWith, encryptTo } from '../output/seal.js';
 import type { CertPair, SecretOp, StoredPair } from './index.js';
@@ -27,7 +27,7 @@ export async function readIfPresent(file: string): Promise<string | null> {
 }
 
 function secretsError(file: string, message: string): InputError {
-  return new InputError([{ severity: 'error', file, pointer: '', position: { line: 1, column: 1 }, message }]);
+  return new InputError([fileDiagnostic(file, message)]);
 }
 
 /** Every stored pair; encrypted keys are opened with `identity`. */
@@ -81,7 +81,7 @@ export async function secretsDirWarnings(dir: string): Promise<Diagnostic[]> {
     const st = await stat(dir);
     if (!st.isDirectory() || (st.mode & 0o077) === 0) return [];
     const mode = `0${(st.mode & 0o777).toString(8)}`;
-    return [{ severity: 'warning', file: dir, pointer: '', position: { line: 1, column: 1 }, message: `the secrets directory is mode ${mode}: others may reach the CA key; chmod 700 it` }];
+    return [fileDiagnostic(dir, `the secrets directory is mode ${mode}: others may reach the CA key; chmod 700 it`, 'warning')];
   } catch {
     return [];
   }
