@@ -208,10 +208,15 @@ export async function startBed(
   /** Every pid in a host's cgroups (its nspawn and everything in the container). */
   const pidsOf = (m: string): number[] => {
     const pids = new Set<number>();
+    // A host that reboots or stops removes its cgroups while they are read: a directory gone
+    // between listing and reading holds no process, so ENOENT there is an empty cgroup.
     const walk = (d: string): void => {
-      if (!existsSync(d)) return;
-      for (const p of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+      try {
+        for (const p of readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
+        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     };
     for (const c of hostCgroups(m)) walk(c);
     return [...pids];

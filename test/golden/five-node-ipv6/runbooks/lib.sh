@@ -198,8 +198,11 @@ read_live_members() {
   live_members_from "$out" "$answered"
 }
 
-# `member list`, its stdout lines marked "> ": etcdctl's answer and its errors apart, with no file.
-member_list_marked() { ectl "$ENDPOINTS" member list -w simple | sed 's/^/> /'; }
+# `member list -w fields`, its stdout lines marked "> ": etcdctl's answer and its errors apart, with no
+# file. The fields format is etcdctl's line-per-field one: a header, then for each member "ID" (decimal),
+# "Name" (quoted, empty until the member first starts), a "PeerURL" and a "ClientURL" line per URL (none
+# for a member not started yet), and "IsLearner".
+member_list_marked() { ectl "$ENDPOINTS" member list -w fields | sed 's/^/> /'; }
 
 # member list's answer into FILE (stdout lines marked as read_live_members marks them; FILE.ok when it
 # succeeded), for a script that asks several things at once; live_members_from_file FILE reads it then.
@@ -210,27 +213,65 @@ live_members_from_file() {
   live_members_from "$(cat "$1")" "$answered"
 }
 
-# Fills the LIVE_* tables from member list's marked answer $1; $2 is false when etcdctl failed.
+# A quoted value of etcdctl's fields format ("Name" : "m1" -> m1).
+field_value() {
+  local v=${1#*\" : }
+  v=${v#\"}
+  printf '%s' "${v%\"}"
+}
+
+# Fills the LIVE_* tables from member list's marked answer $1; $2 is false when etcdctl failed. etcdctl
+# prints member ids in decimal; etcdctl's member commands and its table output take and show them in hex
+# (bash's printf %x reads the full unsigned 64-bit range). LIVE_PEER holds every peer URL, joined with
+# commas as etcd's own tables do; LIVE_CLIENT the first client URL, the one to ask.
 live_members_from() {
-  local out=$1 line list="" said="" id name peer client learner key
+  local out=$1 line said="" id="" name="" peer="" client="" learner=""
   if [ "$2" = false ]; then
     while IFS= read -r line; do [[ $line == '> '* ]] || said+="$line"$'\n'; done <<<"$out"
     LIVE_SAID=$(etcdctl_said "$said")
     return 1
   fi
-  while IFS= read -r line; do [[ $line != '> '* ]] || list+="${line#> }"$'\n'; done <<<"$out"
   LIVE_NAMES=()
   declare -gA LIVE_ID=() LIVE_PEER=() LIVE_CLIENT=() LIVE_LEARNER=()
-  while IFS=',' read -r id _ name peer client learner; do
-    [ -n "$id" ] || continue
-    key=${name# }
-    [ -n "$key" ] || key=${peer# }
-    LIVE_NAMES+=("$key")
-    LIVE_ID[$key]=${id// /}
-    LIVE_PEER[$key]=${peer// /}
-    LIVE_CLIENT[$key]=${client// /}
-    LIVE_LEARNER[$key]=${learner// /}
-  done <<<"$list"
+  while IFS= read -r line; do
+    [[ $line == '> '* ]] || continue
+    line=${line#> }
+    case $line in
+      '"ID" : '*)
+        live_member_add "$id" "$name" "$peer" "$client" "$learner"
+        id=$(printf '%x' "${line#\"ID\" : }") name="" peer="" client="" learner=false
+        ;;
+      '"Name" : '*) name=$(field_value "$line") ;;
+      '"PeerURL" : '*) peer+="${peer:+,}$(field_value "$line")" ;;
+      '"ClientURL" : '*) [ -n "$client" ] || client=$(field_value "$line") ;;
+      '"IsLearner" : '*) learner=${line#\"IsLearner\" : } ;;
+    esac
+  done <<<"$out"
+  live_member_add "$id" "$name" "$peer" "$client" "$learner"
+}
+
+# One member into the LIVE_* tables, keyed by its name, or by its first peer URL while it has none.
+live_member_add() {
+  local id=$1 name=$2 peer=$3 client=$4 learner=$5 key
+  [ -n "$id" ] || return 0
+  key=${name:-${peer%%,*}}
+  LIVE_NAMES+=("$key")
+  LIVE_ID[$key]=$id
+  LIVE_PEER[$key]=$peer
+  LIVE_CLIENT[$key]=$client
+  LIVE_LEARNER[$key]=$learner
+}
+
+# The raised alarms in `alarm list -w fields`'s answer $1, one "TYPE (member HEXID)" line each (NOSPACE,
+# CORRUPT); nothing when none is raised. The header's own "MemberID" comes before any alarm's.
+alarms_from() {
+  local line member=""
+  while IFS= read -r line; do
+    case $line in
+      '"MemberID" : '*) member=${line#\"MemberID\" : } ;;
+      '"AlarmType" : '*) printf '%s (member %x)\n' "${line#\"AlarmType\" : }" "$member" ;;
+    esac
+  done <<<"$1"
 }
 
 load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up? etcdctl said: $LIVE_SAID"; }
@@ -396,9 +437,10 @@ reconfigure() {
   done
 }
 
-# The host part of a URL: https://[fd00::1]:2380 -> fd00::1.
+# The host part of a URL (the first of a comma-joined list): https://[fd00::1]:2380 -> fd00::1.
 url_host() {
-  local h=${1#*://}
+  local h=${1%%,*}
+  h=${h#*://}
   h=${h%:*}
   h=${h#[}
   echo "${h%]}"
@@ -445,13 +487,29 @@ printf '%s\n' $(shq "# Written by $PROG at $STAMP; removed once the member has j
 
 member_remove_join_env() { remote "$1" "rm -f $(shq "$JOIN_ENV")"; }
 
-# The new member's hex id and ETCD_INITIAL_CLUSTER from `member add`'s answer, on one line. etcdctl pads
-# the id to 16 columns with spaces ("Member  688ee5c6782d8a8 added to cluster ...").
+# The new member's hex id and the initial cluster it joins (NAME=PEER_URL,...), on one line, from the
+# answer of `member add -w json` ($1) for the member named $2. etcd's JSON carries the new member and
+# every member after the change; ids are decimal, and a member that has not started yet has no name, so
+# the new one is named $2, as etcdctl does for its own ETCD_INITIAL_CLUSTER line. Fields come in the
+# order of etcd's Member message (ID, name, peerURLs, ...); names and URLs never hold a quote or a comma,
+# and an IPv6 URL holds brackets.
 parse_member_add() {
-  local id initial_cluster
-  id=$(sed -n 's/^Member  *\([0-9a-f]*\) added.*/\1/p' <<<"$1")
-  initial_cluster=$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$1")
-  echo "$id $initial_cluster"
+  local json=$1 name=$2 id="" members entry_id entry_name urls url initial=""
+  local -a list
+  local member_re='"member":\{"ID":([0-9]+)'
+  local entry_re='\{"ID":([0-9]+)(,"name":"([^"]*)")?,"peerURLs":\[(("[^"]*",?)*)\]'
+  [[ $json =~ $member_re ]] && id=$(printf '%x' "${BASH_REMATCH[1]}")
+  if [[ $json == *'"members":['* ]]; then
+    members=${json#*\"members\":\[}
+    while [[ $members =~ $entry_re ]]; do
+      entry_id=$(printf '%x' "${BASH_REMATCH[1]}") entry_name=${BASH_REMATCH[3]} urls=${BASH_REMATCH[4]}
+      [ "$entry_id" != "$id" ] || entry_name=$name
+      IFS=, read -ra list <<<"${urls//\"/}"
+      for url in "${list[@]}"; do initial+="${initial:+,}$entry_name=$url"; done
+      members=${members#*"${BASH_REMATCH[0]}"}
+    done
+  fi
+  echo "$id $initial"
 }
 
 # Adds NAME at its peer URL, starts it on HOST with an empty data dir, and waits until it has joined.
@@ -468,8 +526,8 @@ join_member() {
   [ "$as" = voter ] || flags=(--learner)
   member_stop "$host" || true
   member_set_aside_data "$host" "before-join"
-  added=$(reconfigure add "$name" --peer-urls="$peer_url" "${flags[@]}") || die "$EXIT_FAILED" "member add $name failed"
-  read -r id initial_cluster < <(parse_member_add "$added")
+  added=$(reconfigure add "$name" --peer-urls="$peer_url" "${flags[@]}" -w json) || die "$EXIT_FAILED" "member add $name failed"
+  read -r id initial_cluster < <(parse_member_add "$added" "$name")
   if [ -z "$id" ] || [ -z "$initial_cluster" ]; then die "$EXIT_FAILED" "could not read member add's answer: $added"; fi
   say "added $name as $as $id; starting it on $host"
   member_write_join_env "$host" "$initial_cluster"

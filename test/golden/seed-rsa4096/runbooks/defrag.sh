@@ -58,14 +58,21 @@ for m in "${followers[@]}" "$leader"; do
   say "$m: ${size_before[$m]} -> $(status_field "$status" DBSize) bytes"
 done
 
-alarms=$(ectl "$ENDPOINTS" alarm list)
-if grep -q 'alarm:NOSPACE' <<<"$alarms"; then
+# The raised alarms, one line each (lib.sh alarms_from); stops the run when etcd does not answer.
+raised_alarms() {
+  local raw
+  raw=$(ectl "$ENDPOINTS" alarm list -w fields 2>&1) || die "$EXIT_FAILED" "alarm list failed: etcdctl said: $(etcdctl_said "$raw")"
+  alarms_from "$raw"
+}
+
+alarms=$(raised_alarms)
+if grep -q '^NOSPACE ' <<<"$alarms"; then
   # alarm disarm clears every alarm: never a CORRUPT one, which needs a person.
-  others=$(grep -v 'alarm:NOSPACE' <<<"$alarms" || true)
-  [ -z "$others" ] || die "$EXIT_FAILED" "alarms other than NOSPACE are raised; not disarming: $alarms"
+  others=$(grep -v '^NOSPACE ' <<<"$alarms" || true)
+  [ -z "$others" ] || die "$EXIT_FAILED" "alarms other than NOSPACE are raised; not disarming: ${alarms//$'\n'/, }"
   say "disarming the NOSPACE alarm"
   ectl "$ENDPOINTS" alarm disarm >/dev/null || die "$EXIT_FAILED" "alarm disarm failed"
 fi
-alarms=$(ectl "$ENDPOINTS" alarm list)
-[ -z "$alarms" ] || die "$EXIT_FAILED" "alarms still raised: $alarms"
+alarms=$(raised_alarms)
+[ -z "$alarms" ] || die "$EXIT_FAILED" "alarms still raised: ${alarms//$'\n'/, }"
 say "done: $CLUSTER compacted to revision $revision and defragmented; no alarm"

@@ -40,7 +40,7 @@ for m in "${MEMBERS[@]}"; do
   probe_health "$m" &
   probe_status "$m" &
 done
-{ ectl "$ENDPOINTS" alarm list | sed 's/^/> /'; } >"$work/alarms" 2>&1 && echo ok >"$work/alarms.ok" &
+{ ectl "$ENDPOINTS" alarm list -w fields | sed 's/^/> /'; } >"$work/alarms" 2>&1 && echo ok >"$work/alarms.ok" &
 member_list_into "$work/members" &
 wait
 
@@ -66,7 +66,7 @@ done
 
 out=$(cat "$work/alarms")
 if [ -e "$work/alarms.ok" ]; then
-  alarms=$(sed -n 's/^> //p' <<<"$out")
+  alarms=$(alarms_from "$(sed -n 's/^> //p' <<<"$out")")
   if [ -n "$alarms" ]; then
     echo "alarms:"
     while IFS= read -r line; do echo "  $line"; done <<<"$alarms"

@@ -108,7 +108,8 @@ read_status() {
 
 # The member ids (hex, sorted, one line) that the member at URL lists.
 member_ids_of() {
-  ectl "$1" member list -w simple 2>/dev/null | cut -d, -f1 | tr -d ' ' | sort | tr '\n' ' '
+  local id
+  ectl "$1" member list -w fields 2>/dev/null | sed -n 's/^"ID" : //p' | while read -r id; do printf '%x\n' "$id"; done | sort | tr '\n' ' '
 }
 
 # Whether member $1 carries the marker of an interrupted run for this release.
@@ -174,8 +175,9 @@ for m in "${MEMBERS[@]}"; do
   for i in "${interrupted[@]}"; do [ "$m" = "$i" ] && continue 2; done
   healthy "${CLIENT_URL[$m]}" || die "$EXIT_REFUSED" "$m is not healthy (etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}); nothing was changed"
 done
-if ! alarms=$(ectl "$ENDPOINTS" alarm list 2>&1); then die "$EXIT_REFUSED" "alarm list failed: $(etcdctl_said "$alarms")"; fi
-[ -z "${alarms//[[:space:]]/}" ] || die "$EXIT_REFUSED" "alarms are raised ($alarms): clear them first (runbooks/defrag.sh for NOSPACE); nothing was changed"
+if ! alarms=$(ectl "$ENDPOINTS" alarm list -w fields 2>&1); then die "$EXIT_REFUSED" "alarm list failed: $(etcdctl_said "$alarms")"; fi
+alarms=$(alarms_from "$alarms")
+[ -z "$alarms" ] || die "$EXIT_REFUSED" "alarms are raised (${alarms//$'\n'/, }): clear them first (runbooks/defrag.sh for NOSPACE); nothing was changed"
 members_before=$(member_ids_of "${CLIENT_URL[$first_up]}")
 
 confirm "move $CLUSTER from etcd ${running_minor:+3.$running_minor }to $ETCD_VERSION$([ "$DOWNGRADE" = true ] && echo " (a downgrade, through etcd's downgrade API)"): ${todo[*]} one at a time, the leader last, after a snapshot"
