@@ -1,7 +1,8 @@
 /**
  * How runbooks/lib.sh reads etcdctl's machine-readable answers: `member list -w fields`, `member add -w
- * json` and `alarm list -w fields`. The answers below are what etcdctl 3.5.16 and 3.7.3 printed (the
- * three formats are the same in 3.4 to 3.7); the live suites run the same functions against real clusters.
+ * json` and `alarm list -w json`. The answers below are what etcdctl 3.4.23, 3.5.16 and 3.7.3 printed
+ * (these three formats are the same in 3.4 to 3.7; `alarm list -w fields` is not: it panics on a 3.4
+ * server's answer); the live suites run the same functions against real clusters.
  * Member ids come in decimal and go out in hex, the form etcdctl's member commands take, across the
  * whole unsigned 64-bit range (ids at and above 2^63 included, and below 2^60, which hex prints shorter).
  */
@@ -82,10 +83,14 @@ test('member add -w json: the new member\'s hex id and the initial cluster it jo
   assert.equal(lib('parse_member_add "$1" m4', 'Member 688ee5c6782d8a8 added to cluster c6d690477d02ca0'), ' \n');
 });
 
-test('alarm list -w fields: one line per raised alarm with its member in hex, nothing when none is raised', async (t) => {
+test('alarm list -w json: one line per raised alarm with its member in hex, nothing when none is raised', async (t) => {
   const lib = await withLib(t);
-  const header = '"ClusterID" : 324952591200643719\n"MemberID" : 3319814642761637952\n"Revision" : 4\n"RaftTerm" : 2\n';
-  assert.equal(lib('alarms_from "$1"', header), '');
-  const raised = `${header}"MemberID" : 3319814642761637952\n"AlarmType" : NOSPACE\n\n"MemberID" : 15374614366821254393\n"AlarmType" : CORRUPT\n\n`;
+  // etcd 3.5 and later: a header, and "alarms" only when one is raised.
+  const header = '"header":{"cluster_id":14841639068965178418,"member_id":10276657743932975437,"revision":1,"raft_term":2}';
+  assert.equal(lib('alarms_from "$1"', `{${header}}`), '');
+  const raised = `{${header},"alarms":[{"memberID":3319814642761637952,"alarm":1},{"memberID":15374614366821254393,"alarm":2}]}`;
   assert.equal(lib('alarms_from "$1"', raised), 'NOSPACE (member 2e1259d415f2a040)\nCORRUPT (member d55d9a4ef4ff84f9)\n');
+  // etcd 3.4 answers with no header at all (on which `-w fields` panics in every etcdctl).
+  assert.equal(lib('alarms_from "$1"', '{}'), '');
+  assert.equal(lib('alarms_from "$1"', '{"alarms":[{"memberID":10276657743932975437,"alarm":1}]}'), 'NOSPACE (member 8e9e05c52164694d)\n');
 });

@@ -189,6 +189,7 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
 
   await t.test('rotate-certs.sh installs new leaf certificates over ssh with sudo, with no failed write', async () => {
     const before = Object.fromEntries(bed.members.map((m) => [m, bed.servedFingerprint(m)]));
+    const peerBefore = Object.fromEntries(bed.members.map((m) => [m, bed.servedFingerprint(m, 2380)]));
     const renewed = runCli(['build', 'cluster.yaml', '-o', 'out', '--renew'], { cwd: bed.dir });
     assert.equal(renewed.status, 0, renewed.stderr);
     const { r, writes } = await underWrites('rotate-certs.sh', ['--yes'], '/hosts/rotate/');
@@ -200,7 +201,15 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
       assert.notEqual(served, before[m], `${m} serves a new certificate`);
       const file = path.join(bed.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'server.crt');
       assert.equal(served, run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', file]).stdout.trim(), `${m} serves this output's certificate`);
+      const peer = bed.servedFingerprint(m, 2380);
+      assert.notEqual(peer, peerBefore[m], `${m} serves a new peer certificate`);
+      const peerFile = path.join(bed.out, 'nodes', m, 'root', 'etc', 'etcd', 'pki', 'peer.crt');
+      assert.equal(peer, run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', peerFile]).stdout.trim(), `${m} serves this output's peer certificate`);
     }
+    // A restarted member joins its peers with its new peer certificate.
+    const restarted = bed.ssh(bed.members[1] ?? 'h2', 'sudo -n systemctl restart etcd');
+    assert.equal(restarted.status, 0, restarted.stderr);
+    assert.ok(await bed.waitHealthy(), `the restarted member rejoined\n${bed.logs()}`);
     // The operator's first-time ssh recorded each member's host key (accept-new).
     const known = readFileSync(bed.knownHosts, 'utf8');
     for (const m of bed.members) assert.ok(known.includes(bed.host(m)), `known_hosts has ${m}`);

@@ -61,7 +61,7 @@ done
 # The raised alarms, one line each (lib.sh alarms_from); stops the run when etcd does not answer.
 raised_alarms() {
   local raw
-  raw=$(ectl "$ENDPOINTS" alarm list -w fields 2>&1) || die "$EXIT_FAILED" "alarm list failed: etcdctl said: $(etcdctl_said "$raw")"
+  raw=$(ectl "$ENDPOINTS" alarm list -w json 2>&1) || die "$EXIT_FAILED" "alarm list failed: etcdctl said: $(etcdctl_said "$raw")"
   alarms_from "$raw"
 }
 

@@ -175,7 +175,7 @@ for m in "${MEMBERS[@]}"; do
   for i in "${interrupted[@]}"; do [ "$m" = "$i" ] && continue 2; done
   healthy "${CLIENT_URL[$m]}" || die "$EXIT_REFUSED" "$m is not healthy (etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}); nothing was changed"
 done
-if ! alarms=$(ectl "$ENDPOINTS" alarm list -w fields 2>&1); then die "$EXIT_REFUSED" "alarm list failed: $(etcdctl_said "$alarms")"; fi
+if ! alarms=$(ectl "$ENDPOINTS" alarm list -w json 2>&1); then die "$EXIT_REFUSED" "alarm list failed: $(etcdctl_said "$alarms")"; fi
 alarms=$(alarms_from "$alarms")
 [ -z "$alarms" ] || die "$EXIT_REFUSED" "alarms are raised (${alarms//$'\n'/, }): clear them first (runbooks/defrag.sh for NOSPACE); nothing was changed"
 members_before=$(member_ids_of "${CLIENT_URL[$first_up]}")

@@ -101,8 +101,9 @@ if [ -n \"\$why\" ]; then echo \"\${why#; }\"; else echo none; fi"
 refuse_revoked_in_use "Move them to this output's own certificates first (a member the manual procedure built: runbooks/takeover.sh), then run this again."
 
 if [ "$ALL_AT_ONCE" = true ]; then
-  up=0
-  for m in "${MEMBERS[@]}"; do healthy "${CLIENT_URL[$m]}" && up=$((up + 1)); done
+  urls=()
+  for m in "${MEMBERS[@]}"; do urls+=("${CLIENT_URL[$m]}"); done
+  up=$(count_healthy "${urls[@]}")
   [ "$up" -lt "$(quorum_of "${#MEMBERS[@]}")" ] ||
     die "$EXIT_REFUSED" "$up of ${#MEMBERS[@]} members answer with this output's certificates: the cluster is up, so install one member at a time (without --all-at-once)"
   confirm "the cluster is down: install this output's certificates on ${MEMBERS[*]}, then restart all of them together"
@@ -126,7 +127,9 @@ fi
 # it adds nothing to the quorum now. The others must make a quorum on their own.
 order=() leader="" silent=()
 for m in "${MEMBERS[@]}"; do
-  if ! status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields 2>/dev/null); then silent+=("$m"); continue; fi
+  # A member that serves a certificate of another CA (an expired one) fails the handshake: etcdctl
+  # retries that until its command timeout, so the short one of a probe.
+  if ! status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields "${HEALTH_TIMEOUT[@]}" 2>/dev/null); then silent+=("$m"); continue; fi
   if [ "$(status_field "$status" Leader)" = "$(status_field "$status" MemberID)" ]; then leader=$m; else order+=("$m"); fi
 done
 [ -z "$leader" ] || order+=("$leader")

@@ -183,6 +183,19 @@ healthy() {
   return 1
 }
 
+# How many of the member URLs given answer healthy, asked all at once: a member that does not answer costs
+# its timeout once, not once per member before it.
+count_healthy() {
+  local url n=0 pid
+  local -a pids=()
+  for url in "$@"; do
+    healthy "$url" 2>/dev/null &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid" && n=$((n + 1)); done
+  echo "$n"
+}
+
 # One field of `endpoint status -w fields` for a single endpoint, e.g. Revision, DBSize, Leader.
 status_field() {
   local status=$1 field=$2
@@ -262,16 +275,17 @@ live_member_add() {
   LIVE_LEARNER[$key]=$learner
 }
 
-# The raised alarms in `alarm list -w fields`'s answer $1, one "TYPE (member HEXID)" line each (NOSPACE,
-# CORRUPT); nothing when none is raised. The header's own "MemberID" comes before any alarm's.
+# The raised alarms in `alarm list -w json`'s answer $1, one "TYPE (member HEXID)" line each; nothing when
+# none is raised. JSON, not fields: a 3.4 server answers without a header, on which `-w fields` panics in
+# every etcdctl. The numbers are etcdserverpb's AlarmType (1 NOSPACE, 2 CORRUPT); the header's own
+# "member_id" is spelt apart from an alarm's "memberID".
 alarms_from() {
-  local line member=""
-  while IFS= read -r line; do
-    case $line in
-      '"MemberID" : '*) member=${line#\"MemberID\" : } ;;
-      '"AlarmType" : '*) printf '%s (member %x)\n' "${line#\"AlarmType\" : }" "$member" ;;
-    esac
-  done <<<"$1"
+  local rest=$1 type re='"memberID":([0-9]+),"alarm":([0-9]+)'
+  while [[ $rest =~ $re ]]; do
+    case ${BASH_REMATCH[2]} in 1) type=NOSPACE ;; 2) type=CORRUPT ;; *) type="alarm type ${BASH_REMATCH[2]}" ;; esac
+    printf '%s (member %x)\n' "$type" "${BASH_REMATCH[1]}"
+    rest=${rest#*"${BASH_REMATCH[0]}"}
+  done
 }
 
 load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up? etcdctl said: $LIVE_SAID"; }

@@ -40,7 +40,7 @@ for m in "${MEMBERS[@]}"; do
   probe_health "$m" &
   probe_status "$m" &
 done
-{ ectl "$ENDPOINTS" alarm list -w fields | sed 's/^/> /'; } >"$work/alarms" 2>&1 && echo ok >"$work/alarms.ok" &
+{ ectl "$ENDPOINTS" alarm list -w json | sed 's/^/> /'; } >"$work/alarms" 2>&1 && echo ok >"$work/alarms.ok" &
 member_list_into "$work/members" &
 wait
 
