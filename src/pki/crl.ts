@@ -15,7 +15,6 @@ import type { KeyType } from '../input/config.js';
 import { normalizeSerial } from './inspect.js';
 import * as x509 from './x509.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export interface Revocation {
   /** The serial as lower-case hex without leading zeros (how Go compares serials: big-endian magnitude). */

@@ -10,8 +10,6 @@ import * as x509 from './x509.js';
 const DAY_MS = 86_400_000;
 /** Issued certificates start a little in the past, for members whose clocks run behind. */
 export const BACKDATE_MS = 5 * 60_000;
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const subtle = webcrypto.subtle;
 
 const USAGE_OID: Record<Usage, string> = {

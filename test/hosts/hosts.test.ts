@@ -61,7 +61,7 @@ const newestRelease = newestPerLine(matrixRows().map((r) => r.version)).at(-1);
 
 testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, release) => {
   if (!release) return noMatrix(t);
-  const bed = await startBed(t, { release, extraYaml: 'backup: { enabled: true, keep: 2, onCalendar: "*:*:0/10" }\n' });
+  const bed = await startBed(t, { release, spares: ['h4'], extraYaml: 'backup: { enabled: true, keep: 2, onCalendar: "*:*:0/10" }\n' });
   if (!bed) return;
   const v = release.version;
   const tm: Record<string, number> = {};
@@ -241,6 +241,54 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
     assert.equal(bed.runbook('health.sh').status, 0);
   });
 
+  await t.test('defrag.sh compacts and defragments every member, one at a time, while the client writes', async () => {
+    const { r, writes } = await underWrites('defrag.sh', ['--yes'], '/hosts/defrag/');
+    assert.equal(r.status, 0, `${r.stderr}\n${bed.logs()}`);
+    for (const m of bed.members) assert.match(r.stderr, new RegExp(`${m}: \\d+ -> \\d+ bytes`), `${m} was defragmented`);
+    assert.match(r.stderr, /defragmented; no alarm/);
+    assert.deepEqual(failedWrites(writes), [], 'no write failed while members were defragmented');
+  });
+
+  /** The members etcd lists, as "name started|unstarted" lines, sorted. */
+  const listed = (): string[] => {
+    const r = bed.etcdctl('etcdctl_cluster', 'member list -w simple');
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => l.split(', ')).map((f) => `${f[2] ?? ''} ${f[1] ?? ''}`).sort();
+  };
+
+  await t.test('add-member.sh grows the cluster onto a new VM booted from its user-data; remove-member.sh shrinks it back', async () => {
+    const spare = 'h4';
+    const three = readFileSync(bed.configFile, 'utf8');
+    const last = `  - { name: h3, host: ${bed.host('h3')} }\n`;
+    assert.ok(three.includes(last), three);
+    writeFileSync(bed.configFile, three.replace(last, `${last}  - { name: ${spare}, host: ${bed.host(spare)} }\n`));
+    const grown = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: bed.dir });
+    assert.equal(grown.status, 0, grown.stderr);
+    assert.match(grown.stderr, /runbooks\/add-member\.sh h4/, 'the build says what to run');
+    // The new VM boots its user-data: etcd waits there until add-member.sh has added it.
+    bed.boot(spare);
+    const status = await bed.waitCloudInit([spare]);
+    assert.match(status.get(spare) ?? '', /status: done/, bed.logs());
+    const added = await underWrites('add-member.sh', [spare, '--yes'], '/hosts/add/');
+    assert.equal(added.r.status, 0, `${added.r.stderr}\n${bed.logs()}`);
+    assert.deepEqual(failedWrites(added.writes), [], 'no write failed while the member was added');
+    assert.deepEqual(listed(), ['h1 started', 'h2 started', 'h3 started', 'h4 started']);
+    const local = bed.etcdctl(`etcdctl_${spare}`, 'get /hosts/before-kill --print-value-only --consistency=s');
+    assert.equal(local.stdout.trim(), 'one', `${spare} caught up`);
+    assert.equal(bed.runbook('health.sh').status, 0);
+
+    writeFileSync(bed.configFile, three);
+    const shrunk = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: bed.dir });
+    assert.equal(shrunk.status, 0, shrunk.stderr);
+    const removed = await underWrites('remove-member.sh', [spare, '--yes'], '/hosts/remove/');
+    assert.equal(removed.r.status, 0, `${removed.r.stderr}\n${bed.logs()}`);
+    assert.deepEqual(failedWrites(removed.writes), [], 'no write failed while the member was removed');
+    assert.deepEqual(listed(), ['h1 started', 'h2 started', 'h3 started']);
+    assert.notEqual(bed.inside(spare, 'systemctl is-active etcd').stdout.trim(), 'active', `etcd is stopped on ${spare}`);
+    assert.equal(bed.runbook('health.sh').status, 0);
+    await bed.kill(spare);
+  });
+
   // The timer on the newest release only: its units and script are the same for every release, and
   // test/live/backup.test.ts runs the script against each release.
   if (v === newestRelease) {
@@ -274,6 +322,26 @@ testEachRelease('real hosts', 'newest', { timeout: 1_200_000 }, async (t, releas
       assert.equal(r.status, 0, r.stderr);
     });
   }
+
+  await t.test('restore.sh rebuilds the whole cluster from the snapshot over ssh', async () => {
+    // kube-apiserver is stopped for a restore (restore.sh says so), so no client writes here.
+    const snapshot = path.join(bed.dir, 'snap.db');
+    const started = Date.now();
+    const r = bed.runbook('restore.sh', [snapshot, '--yes']);
+    tm['restore.sh'] = Date.now() - started;
+    report();
+    t.diagnostic(`etcd ${v}: restore.sh: ${tm['restore.sh']} ms`);
+    assert.equal(r.status, 0, `${r.stderr}\n${bed.logs()}`);
+    assert.ok(await bed.waitHealthy(), bed.logs());
+    for (const m of bed.members) {
+      const before = bed.etcdctl(`etcdctl_${m}`, 'get /hosts/before-reboot --print-value-only --consistency=s');
+      assert.equal(before.stdout.trim(), v, `${m} holds the key written before the snapshot`);
+      const after = bed.etcdctl(`etcdctl_${m}`, 'get /hosts/before-kill --print-value-only --consistency=s');
+      assert.equal(after.status, 0, after.stderr);
+      assert.equal(after.stdout.trim(), '', `${m} no longer holds the key written after the snapshot`);
+    }
+    assert.equal(bed.runbook('health.sh').status, 0);
+  });
 });
 
 testEachRelease('real hosts: day 1 by hand', '3.6', { timeout: 600_000 }, async (t, release) => {
