@@ -24,6 +24,7 @@ import type { TestContext } from 'node:test';
 import { needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { checkoutModes, etcUsersWith, runInstallCommands } from './deploy.js';
 import type { TestRelease } from './releases.js';
+import { claimUidBlock } from './uids.js';
 
 /** The stand-ins for ssh and systemctl, in the source tree (tests run from dist/). */
 const harnessSources = path.join(repoRoot, 'test', 'harness');
@@ -126,8 +127,10 @@ export async function startLoopbackCluster(
   const version = /etcd Version: (\d+\.\d+\.\d+)/.exec(run(etcdPath, ['--version']).stdout)?.[1];
   assert.ok(version, 'etcd --version names its version');
   const etcdBin = path.dirname(etcdPath);
-  // Users and routing tables of their own per cluster, so parallel runs and clusters never meet.
-  const base = 40000 + ((process.pid % 500) * 4 + (clustersStarted++ % 4)) * 16;
+  // Users and routing tables of their own per cluster, so parallel runs and clusters never meet: 2000
+  // blocks of 16 uids from 40000, claimed across processes (./uids.ts).
+  const uids = claimUidBlock(40000, 16, 2000, (process.pid % 500) * 4 + (clustersStarted++ % 4));
+  const base = uids.base;
   const uidOf = (i: number) => base + i;
 
   const dir = tempDir(t, 'etcd-gen-cluster-');
@@ -148,6 +151,7 @@ export async function startLoopbackCluster(
     for (let i = 0; i < hosts.length; i++) run('pkill', ['-KILL', '-u', String(uidOf(i))]);
     await sleep(200);
     run('ip', ['netns', 'del', netns]);
+    uids.release();
   });
   const setup = [
     'ip link set lo up',

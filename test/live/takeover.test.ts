@@ -18,6 +18,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import path from 'node:path';
 import { needTools, repoRoot, run, runCli, tempDir } from '../helpers.js';
 import { sleep } from '../harness/cluster.js';
+import { claimUidBlock } from '../harness/uids.js';
 import { etcUsersWith } from '../harness/deploy.js';
 import { makeProcedureEnv } from '../harness/procedure.js';
 import { testEachRelease } from '../harness/releases.js';
@@ -73,7 +74,8 @@ testEachRelease('takeover, live', '3.5', { timeout: 1_500_000 }, async (t, relea
 
   // ---- the hosts, and their network ------------------------------------------------------------------
   // Users and routing tables of this test's own, apart from the loopback clusters' (40000 to 72000).
-  const base = 80000 + (process.pid % 1000) * 4;
+  const uids = claimUidBlock(80000, 4, 1000, process.pid % 1000);
+  const base = uids.base;
   const uidOf = (i: number) => base + i;
   const netns = `etcd-gen-takeover-${process.pid}`;
   assert.equal(run('ip', ['netns', 'add', netns]).status, 0);
@@ -92,6 +94,7 @@ testEachRelease('takeover, live', '3.5', { timeout: 1_500_000 }, async (t, relea
     await sleep(300);
     run('ip', ['netns', 'del', netns]);
     rmSync(netnsEtc, { recursive: true, force: true });
+    uids.release();
   });
   const ns = (cmd: string, args: string[], o: { timeout?: number; env?: NodeJS.ProcessEnv } = {}) =>
     run('ip', ['netns', 'exec', netns, cmd, ...args], { timeout: 60_000, ...o, env: { ...pathEnv, ...o.env } });
