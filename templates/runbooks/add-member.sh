@@ -22,16 +22,8 @@ Exit codes: 0 added and healthy; 1 a step failed; 2 usage; 3 refused; 4 not conf
 USAGE
 }
 
-name=""
-while [ $# -gt 0 ]; do
-  case $1 in
-    -h | --help) usage; exit 0 ;;
-    -y | --yes) YES=true ;;
-    -*) usage_error "unknown option: $1" ;;
-    *) [ -z "$name" ] || usage_error "one NAME only"; name=$1 ;;
-  esac
-  shift
-done
+member_name_args "$@"
+name=$NAME
 [ -n "$name" ] || usage_error "which member? one of: ${MEMBERS[*]}"
 is_member "$name" || usage_error "$name is not in this output: add it to cluster.yaml and run etcd-gen build first"
 require_admin_pki

@@ -127,28 +127,6 @@ check_member() {
     die "$EXIT_REFUSED" "$m has no etcd data in $DATA_DIR on ${MEMBER_HOST[$m]}: is paths.data the procedure's data dir? (etcd-gen import --data-dir)"
 }
 
-# Waits until every member but $1 answers healthy: $1 may be the one an interrupted run left stopped.
-wait_healthy_except() {
-  local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
-  while :; do
-    bad=""
-    if ! read_live_members 2>/dev/null; then
-      bad="(no quorum yet)"
-    else
-      for n in "${LIVE_NAMES[@]}"; do
-        [ "$n" = "$1" ] && continue
-        if [ -z "${LIVE_CLIENT[$n]}" ] || ! healthy "${LIVE_CLIENT[$n]}"; then bad="$bad $n"; fi
-      done
-    fi
-    [ -z "$bad" ] && return 0
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "still not healthy after ${ETCD_GEN_WAIT:-120}s:$bad"
-      return 1
-    fi
-    sleep 2
-  done
-}
-
 # When member $1 leads, hands leadership to a healthy voting member first: the leader's own shutdown
 # stalled writes for seconds in the test (2 of 259 timed out after 5s), a handover does not.
 hand_over_leadership() {

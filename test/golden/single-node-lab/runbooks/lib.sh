@@ -87,6 +87,21 @@ usage_error() {
   die "$EXIT_USAGE" "run '$PROG --help' for usage"
 }
 
+# The arguments of a runbook that acts on one member: --help (the runbook's own usage), --yes, and one
+# NAME, which it sets in NAME ("" when none is given: each runbook says which names it takes).
+member_name_args() {
+  NAME=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -h | --help) usage; exit 0 ;;
+      -y | --yes) YES=true ;;
+      -*) usage_error "unknown option: $1" ;;
+      *) [ -z "$NAME" ] || usage_error "one NAME only"; NAME=$1 ;;
+    esac
+    shift
+  done
+}
+
 # Quotes one value for a POSIX shell on a member.
 shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
@@ -314,14 +329,19 @@ retry_within_wait() {
 }
 
 # Waits until every member in the live member list answers healthy, or ETCD_GEN_WAIT seconds pass.
-wait_healthy() {
-  local deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
+wait_healthy() { wait_healthy_except ""; }
+
+# The same for every member but EXCEPT ($1; "" for none), when one may be down on purpose (the one an
+# interrupted run left stopped). Says what each member that is not healthy answered when the time is up.
+wait_healthy_except() {
+  local except=$1 deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120})) n bad
   while :; do
     bad=""
     if ! read_live_members; then
       bad=" (no quorum yet; etcdctl said: $LIVE_SAID)"
     else
       for n in "${LIVE_NAMES[@]}"; do
+        [ "$n" = "$except" ] && continue
         if [ -z "${LIVE_CLIENT[$n]}" ]; then
           bad="$bad $n (not started)"
         elif ! healthy "${LIVE_CLIENT[$n]}"; then

@@ -20,16 +20,8 @@ Exit codes: 0 removed and healthy; 1 a step failed; 2 usage; 3 refused (quorum);
 USAGE
 }
 
-name=""
-while [ $# -gt 0 ]; do
-  case $1 in
-    -h | --help) usage; exit 0 ;;
-    -y | --yes) YES=true ;;
-    -*) usage_error "unknown option: $1" ;;
-    *) [ -z "$name" ] || usage_error "one NAME only"; name=$1 ;;
-  esac
-  shift
-done
+member_name_args "$@"
+name=$NAME
 [ -n "$name" ] || usage_error "which member? NAME of a member removed from cluster.yaml"
 is_member "$name" && usage_error "$name is still in this output: remove it from cluster.yaml and run etcd-gen build first (to rebuild a broken member, use runbooks/replace-member.sh $name)"
 require_admin_pki
