@@ -50,3 +50,12 @@ export function etcdFlagTable(minor: number): ReadonlyMap<string, number> {
   }
   return table;
 }
+
+/**
+ * How etcd parses a flag's value: the Go flag type it registers the flag with. `bool` is read by
+ * strconv.ParseBool, `int` by strconv.ParseInt (base 0, 64 bits), `uint` by strconv.ParseUint (base 0,
+ * 64 bits), `duration` by time.ParseDuration, `float` by strconv.ParseFloat (64 bits); `string` is every
+ * other flag (strings, lists, URLs, enums, etcd's own flag.Value types), whose value is not checked.
+ */
+export type EtcdFlagKind = 'bool' | 'int' | 'uint' | 'duration' | 'float' | 'string';
+export const ETCD_FLAG_KINDS: readonly EtcdFlagKind[] = ['bool', 'int', 'uint', 'duration', 'float', 'string'];
