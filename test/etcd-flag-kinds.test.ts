@@ -1,10 +1,16 @@
 /**
  * How etcd parses a flag's value: Go's parsers as src/etcd/flag-values.ts rewrites them (every row below is
- * what Go 1.26's strconv and time answer, the Go that builds etcd 3.5.35, 3.6.16 and 3.7.3).
+ * what Go 1.26's strconv and time answer, the Go that builds etcd 3.5.35, 3.6.16 and 3.7.3), and the kinds
+ * files (data/etcd-flags/3.X-kinds.txt) against the flag tables and against what scripts/etcd-flag-kinds.ts
+ * reads from etcd's registration code in the Go module cache.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { flagValueProblem, goParseBool, goParseDuration, goParseFloat, goParseInt, goParseUint } from '../src/etcd/flag-values.js';
+import { etcdFlagKinds, etcdFlagTable } from '../src/resources.js';
+import { FIRST_MODULE_MINOR, flagKindsText, flagRegistrations, kindsFile, KINDS_MINORS, kindsRelease, serverModuleDir } from '../scripts/etcd-flag-kinds.js';
+import { needAll } from './helpers.js';
 
 describe("Go's flag parsers, as etcd runs them", () => {
   it('bool: strconv.ParseBool', () => {
@@ -69,4 +75,60 @@ describe("Go's flag parsers, as etcd runs them", () => {
     assert.equal(flagValueProblem('uint', ''), null);
     assert.equal(flagValueProblem('string', 'anything at all'), null);
   });
+});
+
+describe('the kinds files', () => {
+  it('give every flag of a line its kind, and name no other flag; 3.4 has none (no module source)', () => {
+    for (const minor of KINDS_MINORS) {
+      const kinds = etcdFlagKinds(minor);
+      if (minor < FIRST_MODULE_MINOR) {
+        assert.equal(kinds.size, 0, `3.${minor} values are not checked`);
+        assert.match(readFileSync(kindsFile(minor), 'utf8'), /^# etcd 3\.4 server flags: no kinds\./);
+        continue;
+      }
+      assert.deepEqual([...kinds.keys()], [...etcdFlagTable(minor).keys()], `3.${minor}: one row per flag of 3.${minor}.txt, in its order`);
+      for (const flag of ['max-txn-ops', 'grpc-keepalive-interval', 'enable-grpc-gateway', 'backend-batch-limit']) assert.notEqual(kinds.get(flag), 'string', `3.${minor}: --${flag}`);
+    }
+    assert.equal(etcdFlagKinds(7).get('max-txn-ops'), 'uint');
+    assert.equal(etcdFlagKinds(7).get('quota-backend-bytes'), 'int');
+    assert.equal(etcdFlagKinds(6).get('experimental-compaction-sleep-interval'), 'duration');
+    // etcd's own flag.Value types are not checked: a uint32 (max-concurrent-streams), URL lists, enums.
+    assert.equal(etcdFlagKinds(5).get('max-concurrent-streams'), 'string');
+    assert.equal(etcdFlagKinds(5).get('initial-cluster-state'), 'string');
+  });
+
+  it('reads flag definitions as Go writes them: literal names only, comments and other calls skipped', () => {
+    const go = `
+	fs.UintVar(&cfg.MaxTxnOps, "max-txn-ops", cfg.MaxTxnOps, "Maximum number of operations (see \\"docs\\"), per txn.")
+	// fs.BoolVar(&cfg.Old, "commented-out", false, "gone")
+	/* fs.IntVar(&x, "in-block-comment", 0, "") */
+	fs.Var(
+		flags.NewUniqueURLsWithExceptions(DefaultListenPeerURLs, ""),
+		"listen-peer-urls",
+		"List of URLs to listen on for peer traffic.",
+	)
+	fs.Duration("bare-duration", time.Second, "no pointer: the name comes first")
+	fs.Var(flags.NewUint32Value(cfg.MaxConcurrentStreams), "max-concurrent-streams", "uint32, etcd's own type")
+	lg.Info("x", zap.String("not-a-flag", key))
+	for _, f := range cfg.ignored {
+		fs.Var(&flags.IgnoredFlag{Name: f}, f, "")
+	}
+	fs.Int64Var(&cfg.Quota, "quota-backend-bytes", cfg.Quota, "bytes")`;
+    assert.deepEqual(
+      flagRegistrations(go).map((r) => `${r.flag} ${r.method} ${r.kind}`),
+      ['max-txn-ops UintVar uint', 'listen-peer-urls Var string', 'bare-duration Duration duration', 'max-concurrent-streams Var string', 'quota-backend-bytes Int64Var int'],
+    );
+  });
+
+  for (const minor of KINDS_MINORS) {
+    it(`data/etcd-flags/3.${minor}-kinds.txt is what scripts/etcd-flag-kinds.ts reads from etcd's code (npm run etcd:flag-kinds)`, (t) => {
+      if (minor >= FIRST_MODULE_MINOR) {
+        const release = kindsRelease(minor);
+        const module = serverModuleDir(release);
+        const how = `go mod download go.etcd.io/etcd/server/v3@v${release} fetches it (npm run etcd:fetch does, building the test matrix's go rows)`;
+        if (!needAll(t, existsSync(module) ? [] : [`go.etcd.io/etcd/server/v3@v${release} in the Go module cache (${module})`], how)) return;
+      }
+      assert.equal(readFileSync(kindsFile(minor), 'utf8'), flagKindsText(minor), `etcd's registration code says otherwise: run npm run etcd:flag-kinds and commit the result`);
+    });
+  }
 });
