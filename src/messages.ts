@@ -1,6 +1,8 @@
 /**
  * Every message etcd-gen says about its input, in one place: the problem, then how to fix it.
  */
+import type { EtcdFlagKind } from './resources.js';
+
 const iso = (d: Date): string => d.toISOString().slice(0, 10);
 
 export const messages = {
@@ -114,6 +116,12 @@ export const messages = {
     `--${flag} is deprecated in etcd ${release} and gone in 3.7: use ${renamed}, which etcd reads in its place`,
   etcdFlagTooNew: (flag: string, release: string, since: string) => `--${flag} came in etcd ${since}, after ${release}: upgrade etcd first, or leave it out`,
   ownedEtcdFlag: (flag: string, why: string) => `--${flag} cannot be set through extraFlags: ${why}; remove it from extraFlags`,
+  etcdFlagValue: (flag: string, release: string, value: string, kind: CheckedFlagKind, problem: FlagValueProblem) => {
+    const form = FLAG_VALUE_FORMS[kind];
+    const why = problem === 'range' ? `, out of its range (${form.range})` : problem === 'unit' ? ', a number without a unit' : '';
+    const write = problem === 'unit' ? `write it with its unit, such as ${value}s or ${value}ms (${DURATION_UNITS})` : `write ${form.example}`;
+    return `--${flag} takes ${form.takes}, and etcd ${release} refuses ${JSON.stringify(value)}${why}: every member would fail to start with it; ${write}`;
+  },
 
   // warnings
   evenMembers: (n: number) =>
@@ -134,6 +142,33 @@ export const messages = {
   unknownRelease: (release: string, newest: string) =>
     `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;
+
+/** The kinds of etcd flag whose values are checked, and why one is refused, as src/etcd/flag-values.ts names them. */
+type CheckedFlagKind = Exclude<EtcdFlagKind, 'string'>;
+type FlagValueProblem = 'syntax' | 'range' | 'unit';
+
+const DURATION_UNITS = 'units: ns, us, ms, s, m, h; only 0 goes without one';
+
+/** What a flag of each kind takes, its range, and an example, as Go's parsers read them (etcd's flag types). */
+const FLAG_VALUE_FORMS: Readonly<Record<CheckedFlagKind, { takes: string; range: string; example: string }>> = {
+  bool: { takes: 'true or false', range: 'true or false', example: 'true or false (etcd also reads 1, 0, t, f, T, F, TRUE, FALSE, True, False)' },
+  int: {
+    takes: 'a whole number',
+    range: '-9223372036854775808 to 9223372036854775807',
+    example: 'a whole number such as 1000 (etcd reads 0x, 0o and 0b prefixes, and a leading 0 as octal)',
+  },
+  uint: {
+    takes: 'a whole number of 0 or more',
+    range: '0 to 18446744073709551615',
+    example: 'a number such as 1000, without a sign (etcd reads 0x, 0o and 0b prefixes, and a leading 0 as octal)',
+  },
+  duration: {
+    takes: 'a duration',
+    range: 'at most 2562047h47m16.854775807s, about 292 years',
+    example: `a number with its unit, such as 300ms, 5s or 1h30m (${DURATION_UNITS})`,
+  },
+  float: { takes: 'a number', range: 'what a float64 holds, up to about 1.8e308', example: 'a number such as 0.5 or 1e-3' },
+};
 
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';

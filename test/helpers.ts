@@ -132,8 +132,16 @@ export function hasTool(name: string): boolean {
 export function needTools(t: TestContext, tools: readonly string[], extra?: { root?: boolean }): boolean {
   const missing = tools.filter((tool) => !hasTool(tool));
   if (extra?.root && process.getuid?.() !== 0) missing.push('root (uid 0)');
+  return needAll(t, missing, '.ci/run installs them');
+}
+
+/**
+ * True when nothing is MISSING (tools, files, module sources: named for the banner). Otherwise, as
+ * needTools: a failure under CI=true, elsewhere a skip with a banner on stderr saying HOW to get them.
+ */
+export function needAll(t: TestContext, missing: readonly string[], how: string): boolean {
   if (missing.length === 0) return true;
-  const why = `needs ${missing.join(', ')}; .ci/run installs them`;
+  const why = `needs ${missing.join(', ')}; ${how}`;
   if (isCI) assert.fail(`${t.name}: ${why}. Under CI a missing tool is a failure.`);
   process.stderr.write(`\n!!! SKIPPED "${t.name}": ${why}. This check did NOT run. !!!\n\n`);
   t.skip(why);

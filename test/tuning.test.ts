@@ -4,20 +4,30 @@
  * reads them is test/live/tuning.test.ts.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ClusterConfig } from '../src/input/config.js';
 import { extraFlagRefusal, type EtcdMinor } from '../src/etcd/flags.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
 import { parseClusterSource } from '../src/input/load.js';
 import { buildModel } from '../src/model/build.js';
-import { etcdFlagTable } from '../src/resources.js';
+import { etcdFlagKinds, etcdFlagTable } from '../src/resources.js';
 import { validateCluster } from '../src/input/validate.js';
+import { runInProcess, tempDir } from './helpers.js';
 
 const withEtcd = (version: string, fields: string): string =>
   `name: test\netcd:\n  version: "${version}"\n${fields}nodes:\n  - { name: etcd1, host: 10.0.0.11 }\n  - { name: etcd2, host: 10.0.0.12 }\n  - { name: etcd3, host: 10.0.0.13 }\n`;
 
 function diagnostics(source: string): string[] {
   return validateCluster(parseClusterSource(source, 'cluster.yaml')).diagnostics.map(formatDiagnostic);
+}
+
+/** The validated config of SOURCE, which must have no error. */
+function parseConfig(source: string): ClusterConfig {
+  const { config, diagnostics: found } = validateCluster(parseClusterSource(source, 'cluster.yaml'));
+  assert.ok(config, found.map(formatDiagnostic).join('\n'));
+  return config;
 }
 
 describe('etcd.tuning', () => {
@@ -105,6 +115,68 @@ describe('etcd.extraFlags', () => {
       settings.slice(-3).map((s) => `${s.env}=${s.value}`),
       ['ETCD_AUTO_COMPACTION_MODE=periodic', 'ETCD_ENABLE_GRPC_GATEWAY=false', 'ETCD_MAX_TXN_OPS=256'],
     );
+  });
+
+  it("refuses a value etcd would not parse, at the value, saying what the flag takes with an example, and the build exits 2", async (t) => {
+    const cases: [string, string, RegExp][] = [
+      // uint: strconv.ParseUint, no sign; out of range
+      ['3.7.3', '    max-txn-ops: abc\n', /^cluster\.yaml:5:18: \$\.etcd\.extraFlags\.max-txn-ops: --max-txn-ops takes a whole number of 0 or more, and etcd 3\.7\.3 refuses "abc": every member would fail to start with it; write a number such as 1000, without a sign/],
+      ['3.5.35', '    max-txn-ops: -1\n', /^cluster\.yaml:5:18: .*--max-txn-ops takes a whole number of 0 or more, and etcd 3\.5\.35 refuses "-1"/],
+      ['3.6.16', '    max-txn-ops: "18446744073709551616"\n', /^cluster\.yaml:5:18: .*refuses "18446744073709551616", out of its range \(0 to 18446744073709551615\)/],
+      // int: strconv.ParseInt; a leading 0 is octal to Go
+      ['3.7.3', '    backend-batch-limit: "09"\n', /^cluster\.yaml:5:26: .*--backend-batch-limit takes a whole number, and etcd 3\.7\.3 refuses "09": .*write a whole number such as 1000 \(etcd reads 0x, 0o and 0b prefixes, and a leading 0 as octal\)/],
+      // bool: strconv.ParseBool knows no yes (YAML 1.2 reads it as a string)
+      ['3.7.3', '    enable-grpc-gateway: yes\n', /^cluster\.yaml:5:26: .*--enable-grpc-gateway takes true or false, and etcd 3\.7\.3 refuses "yes": .*write true or false \(etcd also reads 1, 0/],
+      // duration: time.ParseDuration; a bare number has no unit, and etcd knows no days
+      ['3.7.3', '    grpc-keepalive-interval: 5\n', /^cluster\.yaml:5:30: .*--grpc-keepalive-interval takes a duration, and etcd 3\.7\.3 refuses "5", a number without a unit: .*write it with its unit, such as 5s or 5ms \(units: ns, us, ms, s, m, h; only 0 goes without one\)/],
+      ['3.5.35', '    experimental-compaction-sleep-interval: 1d\n', /^cluster\.yaml:5:45: .*takes a duration, and etcd 3\.5\.35 refuses "1d": .*such as 300ms, 5s or 1h30m/],
+    ];
+    for (const [version, line, expected] of cases) {
+      const d = diagnostics(withEtcd(version, `  extraFlags:\n${line}`)).filter((m) => m.includes('extraFlags'));
+      assert.equal(d.length, 1, d.join('\n'));
+      assert.match(d[0] ?? '', expected);
+    }
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'cluster.yaml'), withEtcd('3.7.3', '  extraFlags: { max-txn-ops: abc }\n'));
+    const r = await runInProcess(['build', path.join(dir, 'cluster.yaml'), '-o', path.join(dir, 'out')]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cluster\.yaml:4:30: \$\.etcd\.extraFlags\.max-txn-ops: --max-txn-ops takes a whole number of 0 or more/);
+  });
+
+  it('takes every form etcd reads, as it reads them: YAML true, 0, "0x10", "1h2m3s", underscores and signs', () => {
+    const fields = [
+      '  extraFlags:',
+      '    enable-grpc-gateway: true', // bool: YAML's true is written "true"
+      '    socket-reuse-port: 1', // bool: ParseBool reads 1
+      '    pre-vote: False',
+      '    grpc-keepalive-interval: 0', // duration: 0 alone needs no unit
+      '    grpc-keepalive-timeout: "1h2m3s"',
+      '    compaction-sleep-interval: 1.5ms',
+      '    warning-apply-duration: -100ms',
+      '    max-txn-ops: "0x10"', // uint: base 0
+      '    max-wals: 5',
+      '    snapshot-catchup-entries: "1_000"',
+      '    max-snapshots: "0o17"',
+      '    backend-batch-limit: -1', // int: a sign
+      '    compaction-batch-limit: "+1000"',
+      '    auto-compaction-retention: 2h', // string: not checked
+      '    log-outputs: stderr',
+      '',
+    ].join('\n');
+    assert.deepEqual(diagnostics(withEtcd('3.7.3', fields)), []);
+    const settings = buildModel(parseConfig(withEtcd('3.7.3', fields)), 'cluster.yaml').members[0]?.settings ?? [];
+    const value = (flag: string): string | undefined => settings.find((s) => s.flag === flag)?.value;
+    assert.deepEqual(
+      ['enable-grpc-gateway', 'pre-vote', 'grpc-keepalive-interval', 'max-txn-ops'].map(value),
+      ['true', 'false', '0', '0x10'],
+      'etcd.conf carries the text that was checked',
+    );
+  });
+
+  it('does not check the values of 3.4, whose flag registration code is not in the Go module cache', () => {
+    assert.equal(etcdFlagKinds(4).size, 0);
+    const d = diagnostics(withEtcd('3.4.23', '  extraFlags: { max-txn-ops: abc, enable-grpc-gateway: yes }\n'));
+    assert.deepEqual(d.filter((m) => m.includes('extraFlags')), []);
   });
 
   it('refuses every flag etcd-gen writes, on every release line, and nothing it does not know', () => {

@@ -7,6 +7,8 @@
  * lists of each release line (data/etcd-flags/), and test/etcd-matrix.test.ts against
  * `etcd --help` of every release binary in the test matrix.
  */
+import { extraFlagText, type ExtraFlagValue } from './flag-values.js';
+
 export type EtcdMinor = 4 | 5 | 6 | 7;
 
 export interface EtcdRelease {
@@ -45,7 +47,7 @@ export interface MemberFlagInput {
   /** etcd.tuning: the limits and timeouts set in cluster.yaml (absent: etcd's default, nothing written). */
   tuning?: Partial<Record<TuningField, number>>;
   /** etcd.extraFlags, already checked (validate.ts): flag name without dashes -> value. */
-  extraFlags?: Readonly<Record<string, string | number | boolean>>;
+  extraFlags?: Readonly<Record<string, ExtraFlagValue>>;
 }
 
 /**
@@ -285,8 +287,8 @@ export function memberSettings(m: MemberFlagInput): EtcdSetting[] {
     const value = m.tuning?.[field as TuningField];
     if (value !== undefined) settings.push(setting(t.flag, String(value), t.why));
   }
-  Object.keys(m.extraFlags ?? {})
-    .sort()
-    .forEach((flag, i) => settings.push(setting(flag, String(m.extraFlags?.[flag]), i === 0 ? 'etcd.extraFlags in cluster.yaml:' : undefined)));
+  Object.entries(m.extraFlags ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .forEach(([flag, value], i) => settings.push(setting(flag, extraFlagText(value), i === 0 ? 'etcd.extraFlags in cluster.yaml:' : undefined)));
   return settings;
 }

@@ -5,7 +5,8 @@
  *
  * To update (test/etcd-releases.test.ts fails when a line's newest patch has no flag list):
  * 1. Set `newestPatch` of the line from etcd's GitHub releases or CHANGELOG-3.x.md (last checked 2026-12-01).
- * 2. Extend data/etcd-flags/3.x.txt to that patch (its header names the newest patch it covers).
+ * 2. Extend data/etcd-flags/3.x.txt to that patch (its header names the newest patch it covers), then
+ *    run `npm run etcd:flag-kinds`, which reads the flag kinds from that patch's go.etcd.io/etcd/server/v3.
  * 3. Add known defects below with the release that fixes them and the source.
  * 4. Move test/etcd-matrix.txt to the new patch and run `npm run etcd:fetch` and the live tests.
  */

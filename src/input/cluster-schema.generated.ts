@@ -63,7 +63,7 @@ export interface EtcdGenClusterYaml {
       maxRequestBytes?: number;
     };
     /**
-     * Any other etcd server flag of the release, by its name without dashes, and its value: written to etcd.conf as the flag's ETCD_* variable. A flag the release does not have is refused with the closest one it has; flags etcd-gen sets (names, URLs, TLS files, certificate checks, the TLS policy) and flags that would undo its security settings are refused with the reason. Use etcd.tuning for the limits and timeouts it names.
+     * Any other etcd server flag of the release, by its name without dashes, and its value: written to etcd.conf as the flag's ETCD_* variable. A flag the release does not have is refused with the closest one it has; a value etcd would not parse for its flag (true or false, a whole number, a duration such as 5s) is refused with what the flag takes (not on 3.4); flags etcd-gen sets (names, URLs, TLS files, certificate checks, the TLS policy) and flags that would undo its security settings are refused with the reason. Use etcd.tuning for the limits and timeouts it names.
      */
     extraFlags?: {
       [k: string]: string | number | boolean;

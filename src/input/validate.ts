@@ -10,8 +10,9 @@ import { pointerSegments, toPointer, type Diagnostic } from '../diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from '../messages.js';
 import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
-import { clusterSchema, etcdFlagTable } from '../resources.js';
+import { clusterSchema, etcdFlagKinds, etcdFlagTable } from '../resources.js';
 import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from '../etcd/flags.js';
+import { extraFlagText, flagValueProblem, type ExtraFlagValue } from '../etcd/flag-values.js';
 import { shellName } from '../shell.js';
 import { AJV_OPTIONS, defineKeywords } from './schema-options.js';
 import { DEFAULTS, type ClusterConfig } from './config.js';
@@ -239,6 +240,8 @@ const SHARED_DIRS: ReadonlySet<string> = new Set([
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A value the schema lets into etcd.extraFlags (anything else has the schema's message already). */
+const isFlagValue = (v: unknown): v is ExtraFlagValue => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -416,6 +419,7 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   if (request !== null && request > REQUEST_BYTES_WARN) warn('/etcd/tuning/maxRequestBytes', messages.requestAboveSuggested(request, REQUEST_BYTES_WARN));
   if (isObject(etcd.extraFlags) && version && releaseExists(version)) {
     const table = etcdFlagTable(version.minor);
+    const kinds = etcdFlagKinds(version.minor);
     for (const flag of Object.keys(etcd.extraFlags)) {
       // A name the schema refused already has its message.
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(flag)) continue;
@@ -432,6 +436,15 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
       else if (since !== undefined) {
         const refusal = extraFlagRefusal(flag, { minor: version.minor as EtcdMinor, patch: version.patch });
         if (refusal !== null) error(at, messages.ownedEtcdFlag(flag, refusal));
+        else {
+          // A value etcd cannot parse stops every member at start: refused here, as etcd would read it.
+          const value = etcd.extraFlags[flag];
+          const kind = kinds.get(flag) ?? 'string';
+          if (kind !== 'string' && isFlagValue(value)) {
+            const problem = flagValueProblem(kind, value);
+            if (problem !== null) error(at, messages.etcdFlagValue(flag, release, extraFlagText(value), kind, problem));
+          }
+        }
       }
     }
   }
