@@ -124,6 +124,10 @@ export const messages = {
   },
 
   // warnings
+  emptyEtcdFlag: (flag: string) =>
+    `--${flag} is empty, and etcd skips an empty setting: it runs with its default; give it a value, or remove it from extraFlags`,
+  etcdFlagValueUnchecked: (flag: string, release: string) =>
+    `the value of --${flag} is not checked for etcd ${release} (etcd-gen knows the flag kinds of 3.5 and later only): a value etcd cannot read stops every member at start, so try it on one member first`,
   evenMembers: (n: number) =>
     `${n} members tolerate no more failures than ${n - 1}: quorum is ${Math.floor(n / 2) + 1}; use an odd number of members`,
   singleMember: 'one member has no fault tolerance: fine for a lab, use 3 or 5 members for production',

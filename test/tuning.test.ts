@@ -173,10 +173,17 @@ describe('etcd.extraFlags', () => {
     );
   });
 
-  it('does not check the values of 3.4, whose flag registration code is not in the Go module cache', () => {
+  it('does not check the values of 3.4, whose flag registration code is not in the Go module cache, and says so', () => {
     assert.equal(etcdFlagKinds(4).size, 0);
-    const d = diagnostics(withEtcd('3.4.23', '  extraFlags: { max-txn-ops: abc, enable-grpc-gateway: yes }\n'));
-    assert.deepEqual(d.filter((m) => m.includes('extraFlags')), []);
+    const d = diagnostics(withEtcd('3.4.23', '  extraFlags: { max-txn-ops: abc, enable-grpc-gateway: yes }\n')).filter((m) => m.includes('extraFlags'));
+    assert.equal(d.length, 2, d.join('\n'));
+    for (const m of d) assert.match(m, /warning: .*the value of --(max-txn-ops|enable-grpc-gateway) is not checked for etcd 3\.4\.23 \(etcd-gen knows the flag kinds of 3\.5 and later only\)/);
+  });
+
+  it('warns of an empty value, which etcd skips (the flag keeps its default)', () => {
+    const d = diagnostics(withEtcd('3.7.3', '  extraFlags: { max-wals: "", cors: "" }\n')).filter((m) => m.includes('extraFlags'));
+    assert.equal(d.length, 2, d.join('\n'));
+    for (const m of d) assert.match(m, /warning: .*--(max-wals|cors) is empty, and etcd skips an empty setting: it runs with its default/);
   });
 
   it('refuses every flag etcd-gen writes, on every release line, and nothing it does not know', () => {
