@@ -203,6 +203,8 @@ healthy() {
 count_healthy() {
   local url n=0 pid
   local -a pids=()
+  # bash before 4.4 calls an empty "${pids[@]}" unbound under set -u.
+  [ "$#" -gt 0 ] || { echo 0; return 0; }
   for url in "$@"; do
     healthy "$url" 2>/dev/null &
     pids+=("$!")
@@ -305,18 +307,17 @@ alarms_from() {
 
 load_live_members() { read_live_members || die "$EXIT_REFUSED" "member list failed: is a quorum of $CLUSTER up? etcdctl said: $LIVE_SAID"; }
 
-# How many voting members there are now, and how many of them other than EXCLUDE answer healthy.
+# How many voting members there are now, and how many of them other than EXCLUDE answer healthy (asked at once).
 count_voting() {
   local exclude=${1:-} n
+  local -a client_urls=()
   VOTING=0
-  HEALTHY_OTHERS=0
   for n in "${LIVE_NAMES[@]}"; do
     [ "${LIVE_LEARNER[$n]}" = true ] && continue
     VOTING=$((VOTING + 1))
-    [ "$n" = "$exclude" ] && continue
-    [ -n "${LIVE_CLIENT[$n]}" ] && healthy "${LIVE_CLIENT[$n]}" && HEALTHY_OTHERS=$((HEALTHY_OTHERS + 1))
+    [ "$n" = "$exclude" ] || [ -z "${LIVE_CLIENT[$n]}" ] || client_urls+=("${LIVE_CLIENT[$n]}")
   done
-  return 0
+  HEALTHY_OTHERS=$(count_healthy ${client_urls[@]+"${client_urls[@]}"})
 }
 
 # Runs COMMAND... every 2 seconds until it succeeds; fails once ETCD_GEN_WAIT seconds have passed.
