@@ -1,6 +1,7 @@
 /**
  * Every message etcd-gen says about its input, in one place: the problem, then how to fix it.
  */
+import type { FlagValueProblem } from './etcd/flag-values.js';
 import type { EtcdFlagKind } from './resources.js';
 
 const iso = (d: Date): string => d.toISOString().slice(0, 10);
@@ -147,9 +148,8 @@ export const messages = {
     `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;
 
-/** The kinds of etcd flag whose values are checked, and why one is refused, as src/etcd/flag-values.ts names them. */
+/** The kinds of etcd flag whose values are checked. */
 type CheckedFlagKind = Exclude<EtcdFlagKind, 'string'>;
-type FlagValueProblem = 'syntax' | 'range' | 'unit';
 
 const DURATION_UNITS = 'units: ns, us, ms, s, m, h; only 0 goes without one';
 

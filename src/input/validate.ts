@@ -440,12 +440,13 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
           // A value etcd cannot parse stops every member at start: refused here, as etcd would read it.
           const value = etcd.extraFlags[flag];
           const kind = kinds.get(flag) ?? 'string';
-          // etcd skips an empty ETCD_* variable (pkg/flags SetFlagsFromEnv): the flag keeps its default.
-          if (isFlagValue(value) && extraFlagText(value) === '') warn(at, messages.emptyEtcdFlag(flag));
-          else if (kinds.size === 0 && isFlagValue(value)) warn(at, messages.etcdFlagValueUnchecked(flag, release));
-          else if (kind !== 'string' && isFlagValue(value)) {
-            const problem = flagValueProblem(kind, value);
-            if (problem !== null) error(at, messages.etcdFlagValue(flag, release, extraFlagText(value), kind, problem));
+          if (isFlagValue(value)) {
+            const text = extraFlagText(value);
+            const problem = kind === 'string' ? null : flagValueProblem(kind, value);
+            // etcd skips an empty ETCD_* variable (pkg/flags SetFlagsFromEnv): the flag keeps its default.
+            if (text === '') warn(at, messages.emptyEtcdFlag(flag));
+            else if (kinds.size === 0) warn(at, messages.etcdFlagValueUnchecked(flag, release));
+            else if (problem !== null && kind !== 'string') error(at, messages.etcdFlagValue(flag, release, text, kind, problem));
           }
         }
       }
