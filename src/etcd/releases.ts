@@ -4,7 +4,7 @@
  * recommends. Pure data and pure look-ups; validate turns them into diagnostics.
  *
  * To update (test/etcd-releases.test.ts fails when a line's newest patch has no flag list):
- * 1. Set `newestPatch` of the line from etcd's GitHub releases or CHANGELOG-3.x.md (last checked 2026-12-01).
+ * 1. Set `newestPatch` of the line from etcd's GitHub releases or CHANGELOG-3.x.md (last checked 2026-12-07).
  * 2. Extend data/etcd-flags/3.x.txt to that patch (its header names the newest patch it covers), then
  *    run `npm run etcd:flag-kinds`, which reads the flag kinds from that patch's go.etcd.io/etcd/server/v3.
  * 3. Add known defects below with the release that fixes them and the source.
@@ -37,9 +37,9 @@ export interface KnownIssue {
  */
 export const RELEASE_LINES: readonly ReleaseLine[] = [
   { minor: 4, newestPatch: 45, endOfLife: 'etcd 3.4 is out of upstream support since 3.6.0 was released (no more fixes, security ones included)' },
-  { minor: 5, newestPatch: 35, endOfLife: null },
-  { minor: 6, newestPatch: 16, endOfLife: null },
-  { minor: 7, newestPatch: 3, endOfLife: null },
+  { minor: 5, newestPatch: 36, endOfLife: null },
+  { minor: 6, newestPatch: 17, endOfLife: null },
+  { minor: 7, newestPatch: 4, endOfLife: null },
 ];
 
 /** Releases upstream or Kubernetes mark unsafe for production. */
