@@ -144,6 +144,9 @@ export const messages = {
   endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
   knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
     `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,
+  newerPatchThanTable: (release: string, newest: string) =>
+    `etcd ${release} is newer than the newest ${release.split('.').slice(0, 2).join('.')} patch etcd-gen knows (${newest}): built as ${newest} is, and etcd.extraFlags are checked against the flags of ${newest}; ` +
+    `read etcd's CHANGELOG-${release.split('.').slice(0, 2).join('.')}.md for what the patch changes, and update etcd-gen (npm run releases:check lists what is released)`,
   unknownRelease: (release: string, newest: string) =>
     `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;

@@ -56,11 +56,12 @@ describe('etcd releases, as data', () => {
 });
 
 describe('validation of etcd.version', () => {
-  it('refuses a release that does not exist, naming the newest of its line (exit 2)', (t) => {
+  it('builds a patch newer than the table with a warning naming the newest of its line (exit 1)', (t) => {
     const r = check(t, '3.6.99');
-    assert.equal(r.status, 2, r.stderr);
-    const d = r.json.diagnostics?.find((x) => x.severity === 'error');
-    assert.match(d?.message ?? '', /etcd 3\.6\.99 does not exist: the newest 3\.6 release etcd-gen knows is 3\.6\.17/);
+    assert.equal(r.status, 1, r.stderr);
+    assert.deepEqual(r.json.diagnostics?.filter((x) => x.severity === 'error'), []);
+    const d = r.json.diagnostics?.find((x) => x.severity === 'warning' && x.path === '/etcd/version');
+    assert.match(d?.message ?? '', /etcd 3\.6\.99 is newer than the newest 3\.6 patch etcd-gen knows \(3\.6\.17\)/);
   });
 
   it('warns about a release with known data inconsistency, naming the fix and the newest patch', (t) => {

@@ -101,10 +101,28 @@ export function newestOfLine(line: ReleaseLine): string {
   return `3.${line.minor}.${line.newestPatch}`;
 }
 
-/** Whether the release exists: a known line, and a patch no newer than that line's newest. */
+/** Whether the release is in the table: a known line, and a patch no newer than that line's newest. */
 export function releaseExists(r: ReleaseNumber): boolean {
   const line = releaseLine(r.minor);
   return line !== undefined && r.patch <= line.newestPatch;
+}
+
+/**
+ * Whether the release is a patch of a known line newer than the table's newest: etcd has released since
+ * this etcd-gen. Such a release is built (a security patch must not wait for an etcd-gen release) with a
+ * warning, and its etcd.extraFlags are checked against the flags of the newest known patch of its line
+ * (`newestKnownOf`). etcd adds no flag in a patch release as a rule (none from 3.5.35 to 3.5.36, 3.6.16
+ * to 3.6.17, 3.7.3 to 3.7.4), so those are very likely its flags too.
+ */
+export function beyondTable(r: ReleaseNumber): boolean {
+  const line = releaseLine(r.minor);
+  return line !== undefined && r.patch > line.newestPatch;
+}
+
+/** The release whose flags etcd-gen checks `r` against: `r` itself, or the newest known patch of its line. */
+export function newestKnownOf(r: ReleaseNumber): ReleaseNumber {
+  const line = releaseLine(r.minor);
+  return line !== undefined && r.patch > line.newestPatch ? { minor: r.minor, patch: line.newestPatch } : r;
 }
 
 /** The known issues that affect a release, oldest first. */

@@ -1,0 +1,55 @@
+/**
+ * The release rules of docs/releases.md, one test (or more) a rule: a patch newer than the table, what
+ * `npm run releases:check` makes of the proxy's answer, the 3.5 -> 3.6 minimum, the v2 deprecation flag,
+ * Kubernetes versions, the known-bad releases and the quick start. Hermetic: no network, no etcd.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { beyondTable, newestKnownOf, RELEASE_LINES, releaseExists } from '../src/etcd/releases.js';
+import { formatDiagnostic } from '../src/diagnostics.js';
+import { parseClusterSource } from '../src/input/load.js';
+import { validateCluster } from '../src/input/validate.js';
+import { checkLines, describe as describeLine, newestServed } from '../scripts/releases-check.js';
+
+const cluster = (version: string, etcdFields = '', top = ''): string =>
+  `name: test\n${top}etcd:\n  version: "${version}"\n${etcdFields}nodes:\n  - { name: etcd1, host: 10.0.0.11 }\n  - { name: etcd2, host: 10.0.0.12 }\n  - { name: etcd3, host: 10.0.0.13 }\n`;
+
+function diagnostics(source: string): { severity: string; text: string }[] {
+  return validateCluster(parseClusterSource(source, 'cluster.yaml')).diagnostics.map((d) => ({ severity: d.severity, text: formatDiagnostic(d) }));
+}
+const errors = (source: string) => diagnostics(source).filter((d) => d.severity === 'error').map((d) => d.text);
+const warnings = (source: string) => diagnostics(source).filter((d) => d.severity === 'warning').map((d) => d.text);
+
+describe('a patch newer than the table', () => {
+  it('builds with a warning naming the newest known patch, and its extraFlags are checked against that patch', () => {
+    assert.equal(beyondTable({ minor: 7, patch: 5 }), true);
+    assert.equal(beyondTable({ minor: 7, patch: 4 }), false);
+    assert.equal(releaseExists({ minor: 7, patch: 5 }), false);
+    assert.deepEqual(newestKnownOf({ minor: 7, patch: 9 }), { minor: 7, patch: 4 });
+    assert.deepEqual(errors(cluster('3.7.5')), []);
+    const w = warnings(cluster('3.7.5'));
+    assert.ok(w.some((m) => /^cluster\.yaml:3:12: warning: \$\.etcd\.version: etcd 3\.7\.5 is newer than the newest 3\.7 patch etcd-gen knows \(3\.7\.4\).*checked against the flags of 3\.7\.4/.test(m)), w.join('\n'));
+    // A flag value 3.7.4 refuses, and a flag 3.7.4 lacks, are refused on 3.7.5 as well.
+    const bad = errors(cluster('3.6.30', '  extraFlags: { max-txn-ops: abc, no-such-flag: 1 }\n')).join('\n');
+    assert.match(bad, /--max-txn-ops takes a whole number of 0 or more, and etcd 3\.6\.17 refuses "abc"/);
+    assert.match(bad, /etcd 3\.6\.17 has no flag --no-such-flag/);
+  });
+  it('does not warn on a patch the table knows', () => {
+    for (const line of RELEASE_LINES.filter((l) => l.endOfLife === null)) {
+      const w = warnings(cluster(`3.${line.minor}.${line.newestPatch}`));
+      assert.ok(!w.some((m) => /is newer than the newest/.test(m)), w.join('\n'));
+    }
+  });
+});
+
+describe('npm run releases:check (scripts/releases-check.ts), on a given answer of the proxy', () => {
+  it('takes the newest stable patch per line and says which lines are behind', () => {
+    const served = newestServed(['v3.5.36', 'v3.5.4', 'v3.6.18', 'v3.7.0-beta.0', 'v3.7.4', 'v3.8.0-alpha.0', 'junk']);
+    assert.deepEqual([...served.entries()].sort(), [[5, 36], [6, 18], [7, 4]]);
+    const checks = checkLines(RELEASE_LINES, served);
+    assert.deepEqual(checks.map((c) => [c.minor, c.table, c.served]), [[5, 36, 36], [6, 17, 18], [7, 4, 4]]);
+    assert.match(describeLine(checks[1]!), /^3\.6: BEHIND: the proxy serves 3\.6\.18, the table stops at 3\.6\.17/);
+    assert.match(describeLine(checks[0]!), /^3\.5: up to date at 3\.5\.36$/);
+    assert.match(describeLine({ minor: 7, table: 4, served: null }), /cannot tell/);
+  });
+});
