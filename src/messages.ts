@@ -125,6 +125,9 @@ export const messages = {
   },
 
   // warnings
+  v2SkipCheck: (guide: string) =>
+    `--v2-deprecation=write-only-skip-check makes etcd skip its check for custom v2 content at start, which etcd's 3.6 upgrade guide allows only at your own risk (${guide}): ` +
+    'run etcdutl check v2store (3.5.32 or later) on each stopped member instead, and remove the content it finds; etcd-gen never writes this value itself',
   emptyEtcdFlag: (flag: string) =>
     `--${flag} is empty, and etcd skips an empty setting: it runs with its default; give it a value, or remove it from extraFlags`,
   etcdFlagValueUnchecked: (flag: string, release: string) =>

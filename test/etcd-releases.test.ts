@@ -91,7 +91,7 @@ describe('the upgrade rules (src/etcd/upgrade.ts)', () => {
     assert.deepEqual(path('3.4.23', '3.7.4'), ['3.4.23>3.4.45', '3.4.45>3.5.36', '3.5.36>3.6.17', '3.6.17>3.7.4']);
     assert.deepEqual(path('3.5.36', '3.6.2'), ['3.5.36>3.6.2']);
     assert.deepEqual(path('3.6.17', '3.6.17'), []);
-    assert.match(planRelease('3.5.36', '3.6.17').notes.join('\n'), /3\.5\.26.*zombie_members_upgrade/);
+    assert.match(planRelease('3.5.36', '3.6.17').notes.join('\n'), /3\.5\.32.*zombie_members_upgrade/);
     assert.deepEqual(planRelease('3.6.17', '3.7.4').notes, []);
   });
   it('keeps the documented minimums as data, each within a known line', () => {
@@ -100,13 +100,15 @@ describe('the upgrade rules (src/etcd/upgrade.ts)', () => {
       assert.ok(r && releaseExists(r) && r.minor === m.toMinor - 1, m.minimum);
       assert.match(m.source, /^https:\/\/etcd\.io\//);
     }
-    assert.equal(minorMinimum(6)?.minimum, '3.5.26');
+    assert.equal(minorMinimum(6)?.minimum, '3.5.32');
     assert.equal(minorMinimum(7)?.minimum, '3.6.11');
   });
   it('allows one step, and refuses a skip, a step from below the minimum, and a downgrade without the API', () => {
     assert.equal(releaseRefusal('3.4.23', '3.5.30'), null, 'a minor step from an older patch is allowed (advice only)');
     assert.match(olderPatchNote('3.4.23', '3.5.30') ?? '', /newest patch of 3\.4 \(3\.4\.45\)/);
-    assert.equal(releaseRefusal('3.5.26', '3.6.0'), null);
+    assert.equal(releaseRefusal('3.5.32', '3.6.0'), null);
+    assert.equal(releaseRefusal('3.5.31', '3.6.17')?.kind, 'below-minimum', 'the 3.6 guide of 2026-08: 3.5.32 first');
+    assert.equal(releaseRefusal('3.5.30', '3.6.17')?.path.map((s) => s.to).join(' '), '3.5.36 3.6.17');
     assert.equal(releaseRefusal('3.7.4', '3.6.17'), null, 'the downgrade API, from 3.6');
     assert.equal(releaseRefusal('3.5.36', '3.5.13'), null, 'a patch downgrade');
     assert.equal(releaseRefusal('3.4.23', '3.6.17')?.kind, 'skip');

@@ -211,7 +211,7 @@ describe('etcd releases', () => {
     const plan = (await p.cli('plan', 'cluster.yaml', '-o', 'out'));
     assert.equal(plan.status, 1, plan.stderr);
     assert.match(plan.stdout, /- etcd 3\.5\.13 -> 3\.5\.36: a patch upgrade.*set etcd\.version: "3\.5\.36" and build, then runbooks\/upgrade\.sh/);
-    assert.match(plan.stdout, /- check: before 3\.6: every member on 3\.5\.26 or later.*zombie/);
+    assert.match(plan.stdout, /- check: before 3\.6: every member on 3\.5\.32 or later.*zombie/);
     const json = (await p.cli('plan', 'cluster.yaml', '-o', 'out', '--json'));
     assert.deepEqual(
       (JSON.parse(json.stdout) as { releaseSteps: { from: string; to: string; kind: string }[] }).releaseSteps.map((s) => `${s.from} ${s.kind} ${s.to}`),
@@ -224,7 +224,7 @@ describe('etcd releases', () => {
     edit('3.6.17');
     const below = (await p.cli('build', 'cluster.yaml', '-o', 'out'));
     assert.equal(below.status, 2, below.stderr);
-    assert.match(below.stderr, /etcd 3\.5\.13 -> 3\.6\.17: every member must run 3\.5\.26 or later before 3\.6 .*upgrade_3_6.*The path that works: 3\.5\.36 -> 3\.6\.17/);
+    assert.match(below.stderr, /etcd 3\.5\.13 -> 3\.6\.17: every member must run 3\.5\.32 or later before 3\.6 .*upgrade_3_6.*The path that works: 3\.5\.36 -> 3\.6\.17/);
 
     for (const [version, kind] of [['3.5.36', 'patch-upgrade'], ['3.6.17', 'minor-upgrade'], ['3.5.36', 'minor-downgrade']] as const) {
       edit(version);

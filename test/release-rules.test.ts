@@ -9,6 +9,7 @@ import { beyondTable, newestKnownOf, RELEASE_LINES, releaseExists } from '../src
 import { formatDiagnostic } from '../src/diagnostics.js';
 import { parseClusterSource } from '../src/input/load.js';
 import { validateCluster } from '../src/input/validate.js';
+import { minorMinimum, releaseRefusal, V2STORE_CHECK_SINCE } from '../src/etcd/upgrade.js';
 import { checkLines, describe as describeLine, newestServed } from '../scripts/releases-check.js';
 
 const cluster = (version: string, etcdFields = '', top = ''): string =>
@@ -51,5 +52,25 @@ describe('npm run releases:check (scripts/releases-check.ts), on a given answer 
     assert.match(describeLine(checks[1]!), /^3\.6: BEHIND: the proxy serves 3\.6\.18, the table stops at 3\.6\.17/);
     assert.match(describeLine(checks[0]!), /^3\.5: up to date at 3\.5\.36$/);
     assert.match(describeLine({ minor: 7, table: 4, served: null }), /cannot tell/);
+  });
+});
+
+describe('the 3.5 -> 3.6 minimum (etcd 3.6 upgrade guide, 2026-08: 3.5.32)', () => {
+  it('refuses 3.5.x (x < 32) -> 3.6.y, naming the path through the newest 3.5 patch', () => {
+    assert.equal(minorMinimum(6)?.minimum, '3.5.32');
+    assert.equal(V2STORE_CHECK_SINCE, '3.5.32');
+    for (const from of ['3.5.13', '3.5.26', '3.5.30', '3.5.31']) {
+      const r = releaseRefusal(from, '3.6.17');
+      assert.equal(r?.kind, 'below-minimum', from);
+      assert.deepEqual(r?.path.map((s) => s.to), ['3.5.36', '3.6.17'], from);
+    }
+    assert.equal(releaseRefusal('3.5.32', '3.6.17'), null);
+    assert.equal(releaseRefusal('3.5.36', '3.6.0'), null);
+  });
+  it('accepts --v2-deprecation=write-only-skip-check only through extraFlags, with a warning naming the guide', () => {
+    const source = cluster('3.5.36', '  extraFlags: { v2-deprecation: write-only-skip-check }\n');
+    assert.deepEqual(errors(source), []);
+    assert.ok(warnings(source).some((w) => /v2-deprecation: --v2-deprecation=write-only-skip-check .*own risk \(https:\/\/etcd\.io\/docs\/v3\.6\/upgrades\/upgrade_3_6\/#v2-store\)/.test(w)), warnings(source).join('\n'));
+    assert.ok(!warnings(cluster('3.5.36', '  extraFlags: { v2-deprecation: write-only }\n')).some((w) => /own risk/.test(w)));
   });
 });

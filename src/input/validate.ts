@@ -9,6 +9,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerSegments, toPointer, type Diagnostic } from '../diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from '../messages.js';
+import { V2_GUIDE } from '../etcd/upgrade.js';
 import { beyondTable, issuesOf, newestKnownOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
 import { clusterSchema, etcdFlagKinds, etcdFlagTable } from '../resources.js';
 import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from '../etcd/flags.js';
@@ -448,6 +449,8 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
             const problem = kind === 'string' ? null : flagValueProblem(kind, value);
             // etcd skips an empty ETCD_* variable (pkg/flags SetFlagsFromEnv): the flag keeps its default.
             if (text === '') warn(at, messages.emptyEtcdFlag(flag));
+            // etcd-gen never writes it: the 3.6 upgrade guide's own-risk way past custom v2 content.
+            else if (flag === 'v2-deprecation' && text === 'write-only-skip-check') warn(at, messages.v2SkipCheck(V2_GUIDE));
             else if (kinds.size === 0) warn(at, messages.etcdFlagValueUnchecked(flag, release));
             else if (problem !== null && kind !== 'string') error(at, messages.etcdFlagValue(flag, release, text, kind, problem));
           }
