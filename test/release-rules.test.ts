@@ -4,12 +4,15 @@
  * Kubernetes versions, the known-bad releases and the quick start. Hermetic: no network, no etcd.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { beyondTable, newestKnownOf, RELEASE_LINES, releaseExists } from '../src/etcd/releases.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
 import { parseClusterSource } from '../src/input/load.js';
 import { validateCluster } from '../src/input/validate.js';
 import { minorMinimum, releaseRefusal, V2STORE_CHECK_SINCE } from '../src/etcd/upgrade.js';
+import { buildInto, minimalCluster, run } from './helpers.js';
 import { checkLines, describe as describeLine, newestServed } from '../scripts/releases-check.js';
 
 const cluster = (version: string, etcdFields = '', top = ''): string =>
@@ -72,5 +75,56 @@ describe('the 3.5 -> 3.6 minimum (etcd 3.6 upgrade guide, 2026-08: 3.5.32)', () 
     assert.deepEqual(errors(source), []);
     assert.ok(warnings(source).some((w) => /v2-deprecation: --v2-deprecation=write-only-skip-check .*own risk \(https:\/\/etcd\.io\/docs\/v3\.6\/upgrades\/upgrade_3_6\/#v2-store\)/.test(w)), warnings(source).join('\n'));
     assert.ok(!warnings(cluster('3.5.36', '  extraFlags: { v2-deprecation: write-only }\n')).some((w) => /own risk/.test(w)));
+  });
+});
+
+/** Every file under DIR, as paths relative to it. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? filesUnder(path.join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+}
+
+const withBackup = `${minimalCluster}backup: { enabled: true }\n`;
+
+describe('etcdctl without ETCDCTL_API, and without the caller\'s ETCDCTL_* variables', () => {
+  it('no generated file sets ETCDCTL_API', async (t) => {
+    const { out } = await buildInto(t, withBackup);
+    const files = filesUnder(out).filter((f) => !f.includes('pki/'));
+    assert.ok(files.length > 20);
+    for (const f of files) assert.doesNotMatch(readFileSync(path.join(out, f), 'utf8'), /ETCDCTL_API=|export ETCDCTL_API/, f);
+  });
+  it('the aliases and lib.sh hand etcdctl no ETCDCTL_* variable of the caller\'s shell', async (t) => {
+    const { out } = await buildInto(t, minimalCluster);
+    const stub = path.join(out, '..', 'etcdctl-env');
+    const envFile = path.join(out, '..', 'env-seen');
+    writeFileSync(stub, `#!/bin/sh\nenv | grep '^ETCDCTL_' > ${JSON.stringify(envFile)}; echo 'etcdctl version: 3.7.4'\n`, { mode: 0o755 });
+    const inherited = { ETCDCTL_BIN: stub, ETCDCTL_ENDPOINTS: 'https://elsewhere:2379', ETCDCTL_API: '3', ETCDCTL_INSECURE_SKIP_TLS_VERIFY: 'true', ETCDUTL_WRITE_OUT: 'json', ETCD_GEN_REMOTE: 'true' };
+    const alias = run('bash', ['-c', `. "${path.join(out, 'admin', 'aliases.sh')}" && etcdctl_cluster get k`], { env: inherited });
+    assert.equal(alias.status, 0, alias.stderr);
+    assert.equal(readFileSync(envFile, 'utf8'), '');
+    const lib = run('bash', ['-c', `. "${path.join(out, 'runbooks', 'lib.sh')}" && ectl "$ENDPOINTS" get k`], { env: inherited });
+    assert.equal(lib.status, 0, lib.stderr);
+    assert.equal(readFileSync(envFile, 'utf8'), '');
+  });
+  it('the backup script unsets every ETCDCTL_* and ETCDUTL_* it does not set itself', async (t) => {
+    const { out } = await buildInto(t, withBackup);
+    const script = filesUnder(out).find((f) => f.endsWith('sbin/etcd-backup')) ?? assert.fail('no etcd-backup');
+    assert.match(readFileSync(path.join(out, script), 'utf8'), /unset "\$v"; done < <\(compgen -e \| grep -E '\^\(ETCDCTL\|ETCDUTL\)_'/);
+  });
+  it('the runbooks refuse an etcdctl older than 3.4 before they talk to the cluster, and take 3.4', async (t) => {
+    const { out } = await buildInto(t, minimalCluster);
+    const ctl = (version: string) => {
+      const stub = path.join(out, '..', `etcdctl-${version}`);
+      writeFileSync(stub, `#!/bin/sh\n[ "$1" = --version ] && { echo 'etcdctl version: ${version}'; echo 'API version: 2'; exit 0; }\necho "No help topic for '$1'" >&2; exit 3\n`, { mode: 0o755 });
+      const v3 = path.join(out, '..', `etcdctl3-${version}`);
+      writeFileSync(v3, `#!/bin/sh\necho 'etcdctl version: ${version}'; echo 'API version: 3.4'\n`, { mode: 0o755 });
+      return version.startsWith('3.3') ? stub : v3;
+    };
+    const check = (bin: string) => run('bash', ['-c', `. "${path.join(out, 'runbooks', 'lib.sh')}" && require_admin_pki && echo passed`], { env: { ETCDCTL_BIN: bin, ETCD_GEN_REMOTE: 'true' } });
+    const old = check(ctl('3.3.27'));
+    assert.equal(old.status, 2, old.stderr);
+    assert.match(old.stderr, /is etcdctl 3\.3\.27: the runbooks need etcdctl 3\.4 or later/);
+    const ok = check(ctl('3.4.23'));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /passed/);
   });
 });
