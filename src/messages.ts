@@ -124,7 +124,16 @@ export const messages = {
     return `--${flag} takes ${form.takes}, and etcd ${release} refuses ${JSON.stringify(value)}${why}: every member would fail to start with it; ${write}`;
   },
 
+  packageBelowKubeadm: (release: string, k8s: string, min: string, source: string) =>
+    `etcd ${release} from the distribution's packages is below kubeadm ${k8s}'s MinExternalEtcdVersion ${min}, and kubeadm's preflight refuses it (${source}); ` +
+    `Debian's etcd is 3.4.23 (bookworm) or 3.5.16 (trixie): install etcd from the release tarball instead (etcd.install: { from: tarball, sha256: ... } and etcd.version ${min} or later, such as the newest patch)`,
+  kubeadmApiRefused: (api: string, k8s: string, given: boolean) =>
+    `kubeadm ${k8s} refuses ${api} ("your configuration file uses an old API spec"): use kubeadm.k8s.io/v1beta4, or remove kubeadmApiVersion (v1beta4 is the default)` +
+    (given ? '' : `; kubernetes.version is ${k8s} by default: set it to "1.36" if the cluster runs Kubernetes 1.36`),
+  kubeadmApiTooNew: (api: string, k8s: string) => `kubeadm ${k8s} does not read ${api} yet: use kubeadm.k8s.io/v1beta3 with Kubernetes before 1.31`,
   // warnings
+  kubeadmApiDeprecated: (api: string, k8s: string) =>
+    `${api} is deprecated in kubeadm ${k8s} (it reads it and writes v1beta4) and refused from 1.37: use kubeadm.k8s.io/v1beta4 (kubeadm config migrate converts a file)`,
   v2SkipCheck: (guide: string) =>
     `--v2-deprecation=write-only-skip-check makes etcd skip its check for custom v2 content at start, which etcd's 3.6 upgrade guide allows only at your own risk (${guide}): ` +
     'run etcdutl check v2store (3.5.32 or later) on each stopped member instead, and remove the content it finds; etcd-gen never writes this value itself',

@@ -45,7 +45,7 @@ describe('etcd releases, as data', () => {
       assert.equal(issuesOf(fixed).filter((i) => i === issue).length, 0, `${issue.fixedIn} is past ${issue.to}`);
       assert.ok(issue.source.length > 10);
     }
-    assert.equal(issuesOf({ minor: 5, patch: 1 }).length, 1);
+    assert.ok(issuesOf({ minor: 5, patch: 1 }).some((i) => i.id === 'inconsistent-revision-3.5.0'));
     assert.equal(issuesOf({ minor: 7, patch: 3 }).length, 0);
   });
 
@@ -80,7 +80,7 @@ describe('validation of etcd.version', () => {
 
   it('builds the newest releases of 3.5, 3.6 and 3.7 with no warning about the release', (t) => {
     const aboutRelease = (v: string) => (check(t, v).json.diagnostics ?? []).filter((x) => x.path === '/etcd/version');
-    assert.equal(aboutRelease('3.4.23').length, 1, 'the filter finds a warning about the release');
+    assert.ok(aboutRelease('3.4.23').length >= 1, 'the filter finds a warning about the release');
     for (const v of ['3.5.36', '3.6.17', '3.7.4']) assert.deepEqual(aboutRelease(v), [], v);
   });
 });

@@ -12,7 +12,10 @@ import { formatDiagnostic } from '../src/diagnostics.js';
 import { parseClusterSource } from '../src/input/load.js';
 import { validateCluster } from '../src/input/validate.js';
 import { minorMinimum, releaseRefusal, V2STORE_CHECK_SINCE } from '../src/etcd/upgrade.js';
-import { buildInto, minimalCluster, run } from './helpers.js';
+import { buildInto, examplesDir, minimalCluster, run, runInProcess, tempDir } from './helpers.js';
+import { DEBIAN_ETCD, DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES, kubeadmApiStatus, kubernetesRelease } from '../src/etcd/kubernetes.js';
+import { KNOWN_ISSUES, newestOfLine, parseRelease, releaseLine, issuesOf, ISSUE_CATEGORIES, RUNBOOK_ACTIONS } from '../src/etcd/releases.js';
+import { clusterSchema } from '../src/resources.js';
 import { checkLines, describe as describeLine, newestServed } from '../scripts/releases-check.js';
 
 const cluster = (version: string, etcdFields = '', top = ''): string =>
@@ -126,5 +129,101 @@ describe('etcdctl without ETCDCTL_API, and without the caller\'s ETCDCTL_* varia
     const ok = check(ctl('3.4.23'));
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /passed/);
+  });
+});
+
+describe('Kubernetes (src/etcd/kubernetes.ts)', () => {
+  const lab = (k8s: string | null, version = DEBIAN_ETCD.trixie ?? '3.5.16') =>
+    cluster(version, '  install: { from: package }\n', k8s ? `kubernetes: { version: "${k8s}" }\npaths: { bin: /usr/bin }\n` : 'paths: { bin: /usr/bin }\n');
+  it('knows 1.35, 1.36 and 1.37 with their source, and defaults to 1.37 as the schema says', () => {
+    assert.deepEqual(KUBERNETES_RELEASES.map((k) => [k.version, k.minExternalEtcd, k.defaultEtcd]), [['1.35', '3.5.24', '3.6.6'], ['1.36', '3.5.24', '3.6.8'], ['1.37', '3.5.24', '3.7.0']]);
+    for (const k of KUBERNETES_RELEASES) assert.match(k.source, /^k8s\.io\/kubernetes v1\.\d+\.\d+ cmd\/kubeadm\/app\/constants\/constants\.go/);
+    const schema = clusterSchema() as { properties: { kubernetes: { properties: { version: { default: string; enum: string[] } } } } };
+    assert.equal(schema.properties.kubernetes.properties.version.default, DEFAULT_KUBERNETES_VERSION);
+    assert.deepEqual(schema.properties.kubernetes.properties.version.enum, KUBERNETES_RELEASES.map((k) => k.version));
+  });
+  it('refuses the package route below kubeadm\'s MinExternalEtcdVersion, naming the tarball route; warns when kubernetes.version is the default', () => {
+    for (const k8s of ['1.35', '1.36', '1.37']) {
+      for (const debian of Object.values(DEBIAN_ETCD)) {
+        const e = errors(lab(k8s, debian)).join('\n');
+        assert.match(e, new RegExp(`etcd\\.install\\.from: etcd ${debian.replace(/\./g, '\\.')} from the distribution's packages is below kubeadm ${k8s.replace('.', '\\.')}'s MinExternalEtcdVersion 3\\.5\\.24.*install etcd from the release tarball`), `${k8s} ${debian}`);
+      }
+    }
+    assert.deepEqual(errors(lab(null)), []);
+    assert.ok(warnings(lab(null)).some((w) => /below kubeadm's MinExternalEtcdVersion/.test(w)));
+    assert.deepEqual(errors(lab('1.37', '3.5.24')), []);
+    assert.ok(!warnings(lab('1.37', '3.5.24')).some((w) => /MinExternalEtcdVersion/.test(w)));
+  });
+  it('refuses kubeadm.k8s.io/v1beta3 with Kubernetes 1.37 and warns on 1.35 and 1.36; v1beta4 is accepted everywhere', () => {
+    const k = (v: string) => kubernetesRelease(v) ?? assert.fail(v);
+    assert.equal(kubeadmApiStatus('kubeadm.k8s.io/v1beta3', k('1.37')), 'refused');
+    assert.equal(kubeadmApiStatus('kubeadm.k8s.io/v1beta3', k('1.36')), 'deprecated');
+    assert.equal(kubeadmApiStatus('kubeadm.k8s.io/v1beta4', k('1.37')), 'accepted');
+    const api = (k8s: string | null, a: string) => cluster('3.7.4', '', `kubernetes: { ${k8s ? `version: "${k8s}", ` : ''}kubeadmApiVersion: ${a} }\n`);
+    assert.match(errors(api('1.37', 'kubeadm.k8s.io/v1beta3')).join('\n'), /kubeAdmApiVersion|kubeadmApiVersion: kubeadm 1\.37 refuses kubeadm\.k8s\.io\/v1beta3/);
+    assert.match(errors(api(null, 'kubeadm.k8s.io/v1beta3')).join('\n'), /kubernetes\.version is 1\.37 by default/);
+    for (const k8s of ['1.35', '1.36']) {
+      assert.deepEqual(errors(api(k8s, 'kubeadm.k8s.io/v1beta3')), [], k8s);
+      assert.ok(warnings(api(k8s, 'kubeadm.k8s.io/v1beta3')).some((w) => /v1beta3 is deprecated in kubeadm 1\.3[56].*refused from 1\.37/.test(w)), k8s);
+      assert.deepEqual(diagnostics(api(k8s, 'kubeadm.k8s.io/v1beta4')), [], k8s);
+    }
+  });
+  it('init never offers 3.4', async (t) => {
+    const dir = tempDir(t);
+    const r = await runInProcess(['init', '--etcd-version', '3.4.23', '--node', 'a=10.1.0.1'], { cwd: dir });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /etcd 3\.4\.23 is out of upstream support: init starts new clusters on 3\.5 or later/);
+    const ok = await runInProcess(['init', '--etcd-version', '3.5.36', '--node', 'a=10.1.0.1'], { cwd: dir });
+    assert.equal(ok.status, 0, ok.stderr);
+  });
+});
+
+describe('known-bad releases (KNOWN_ISSUES)', () => {
+  it('each entry has a category, a range inside known lines, a fix past it, a source and its actions at risk from the enums', () => {
+    for (const i of KNOWN_ISSUES) {
+      assert.ok((ISSUE_CATEGORIES as readonly string[]).includes(i.category), i.id);
+      for (const a of i.atRisk) assert.ok((RUNBOOK_ACTIONS as readonly string[]).includes(a), `${i.id}: ${a}`);
+      const [from, to, fixed] = [i.from, i.to, i.fixedIn].map(parseRelease);
+      assert.ok(from && to && fixed, i.id);
+      assert.ok(issuesOf(from, '1.37').includes(i) && issuesOf(to, '1.37').includes(i) && !issuesOf(fixed, '1.37').includes(i), i.id);
+      assert.match(i.source, /CHANGELOG|k8s\.io|Kubernetes docs|etcd\.io/, i.id);
+    }
+    assert.equal(new Set(KNOWN_ISSUES.map((i) => i.id)).size, KNOWN_ISSUES.length, 'ids are unique');
+    for (const c of ISSUE_CATEGORIES) assert.ok(KNOWN_ISSUES.some((i) => i.category === c), `a seed entry of ${c}`);
+    for (const a of RUNBOOK_ACTIONS) assert.ok(KNOWN_ISSUES.some((i) => i.atRisk.includes(a)), `an entry that puts ${a} at risk`);
+  });
+  it('seeds kubeadm 1.37\'s floor, kube-apiserver 1.37\'s consistent reads and the 3.6 guide\'s minimums', () => {
+    const byId = (id: string) => KNOWN_ISSUES.find((i) => i.id === id) ?? assert.fail(id);
+    assert.deepEqual([byId('kubeadm-min-external-etcd').fixedIn, byId('apiserver-consistent-reads').fixedIn], ['3.5.24', '3.5.13']);
+    assert.deepEqual(['too-many-learners', 'zombie-members', 'v2store-wal-check'].map((id) => byId(id).fixedIn), ['3.5.20', '3.5.26', '3.5.32']);
+    // kube-apiserver 1.37 keeps consistent reads from cache on 3.4.31+ of 3.4 (its rule names 3.4.31 and 3.5.13).
+    assert.ok(issuesOf({ minor: 5, patch: 12 }, '1.37').some((i) => i.id === 'apiserver-consistent-reads'));
+    assert.ok(!issuesOf({ minor: 5, patch: 12 }, '1.36').some((i) => i.id === 'apiserver-consistent-reads'), 'checked for 1.37 only');
+    assert.ok(!issuesOf({ minor: 5, patch: 12 }).some((i) => i.kubernetesFrom !== undefined), 'without a Kubernetes, no Kubernetes entry');
+  });
+  it('names the newest patch of the line that has the fix (3.4.23 -> the newest 3.5, not 3.4.45)', () => {
+    const w = warnings(cluster('3.4.23')).join('\n');
+    assert.match(w, /etcd 3\.4\.23 is below kubeadm's MinExternalEtcdVersion .*use 3\.5\.24 or later, best the newest patch 3\.5\.36/);
+  });
+  it('says that a restore on 3.4 cannot bump the revision', () => {
+    const w = warnings(cluster('3.4.23')).join('\n');
+    assert.match(w, /etcd 3\.4\.23 restores a snapshot without bumping the revision/);
+    assert.ok(!warnings(cluster('3.5.36')).some((m) => /without bumping the revision/.test(m)));
+  });
+});
+
+describe('the examples', () => {
+  it('the quick start (examples/three-node) pins the newest 3.7 patch and builds with 0 diagnostics', () => {
+    const source = readFileSync(path.join(examplesDir, 'three-node', 'cluster.yaml'), 'utf8');
+    const line = releaseLine(7) ?? assert.fail('no 3.7 line');
+    assert.match(source, new RegExp(`version: "${newestOfLine(line).replace(/\./g, '\\.')}"`), 'move examples/three-node to the newest 3.7 patch with the table');
+    assert.deepEqual(diagnostics(source), []);
+  });
+  it('the seed\'s example (examples/seed-rsa4096) keeps 3.5.13 and earns its warnings, no error', () => {
+    const source = readFileSync(path.join(examplesDir, 'seed-rsa4096', 'cluster.yaml'), 'utf8');
+    assert.match(source, /version: "3\.5\.13"/);
+    assert.deepEqual(errors(source), []);
+    const w = warnings(source).join('\n');
+    for (const fixed of ['3.5.14', '3.5.20', '3.5.23', '3.5.24', '3.5.26', '3.5.30', '3.5.31', '3.5.32']) assert.match(w, new RegExp(`use ${fixed.replace(/\./g, '\\.')} or later`), fixed);
   });
 });
