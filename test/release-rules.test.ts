@@ -227,3 +227,44 @@ describe('the examples', () => {
     for (const fixed of ['3.5.14', '3.5.20', '3.5.23', '3.5.24', '3.5.26', '3.5.30', '3.5.31', '3.5.32']) assert.match(w, new RegExp(`use ${fixed.replace(/\./g, '\\.')} or later`), fixed);
   });
 });
+
+describe('runbooks warn before an action a known issue of the release puts at risk (cluster.sh RELEASE_RISKS, lib.sh release_risk)', () => {
+  const libSays = (out: string, ...actions: string[]) => {
+    const r = run('bash', ['-c', `. "${path.join(out, 'runbooks', 'lib.sh')}" && release_risk "$@"`, 'bash', ...actions], { env: { ETCDCTL_BIN: 'true', ETCD_GEN_REMOTE: 'true' } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stderr;
+  };
+  const at = (version: string) => minimalCluster.replace('"3.5.13"', `"${version}"`);
+  for (const issue of KNOWN_ISSUES) {
+    for (const action of issue.atRisk) {
+      it(`${issue.id} (${issue.from} to ${issue.to}): ${action} warns on ${issue.to}, not on ${issue.fixedIn}`, async (t) => {
+        const { out } = await buildInto(t, at(issue.to));
+        const said = libSays(out, action);
+        assert.match(said, new RegExp(`warning: etcd ${issue.to.replace(/\./g, '\\.')} has known issues \\([^)]*\\b${issue.id.replace(/\./g, '\\.')}\\b[^)]*\\) that put ${action} at risk: move to etcd 3\\.\\d+\\.\\d+ or later first`));
+        const moveTo = parseRelease(/move to etcd (3\.\d+\.\d+)/.exec(said)?.[1] ?? '') ?? assert.fail(said);
+        const fixed = parseRelease(issue.fixedIn) ?? assert.fail(issue.fixedIn);
+        assert.ok(moveTo.minor > fixed.minor || (moveTo.minor === fixed.minor && moveTo.patch >= fixed.patch), `${said} names a release at or past ${issue.fixedIn}`);
+        assert.equal(libSays(out, 'no-such-action'), '', 'an action no issue names says nothing');
+        const { out: fixedOut } = await buildInto(t, at(issue.fixedIn));
+        assert.doesNotMatch(libSays(fixedOut, action), new RegExp(`\\b${issue.id.replace(/\./g, '\\.')}\\b`), `${issue.fixedIn} fixes ${issue.id}`);
+      });
+    }
+  }
+  it('the newest patches of 3.5, 3.6 and 3.7 carry no risk', async (t) => {
+    for (const v of ['3.5.36', '3.6.17', '3.7.4']) {
+      const { out } = await buildInto(t, at(v));
+      assert.match(readFileSync(path.join(out, 'runbooks', 'cluster.sh'), 'utf8'), /^RELEASE_RISKS=\(\)$/m, v);
+      assert.equal(libSays(out, ...RUNBOOK_ACTIONS), '', v);
+    }
+  });
+  it('each runbook says so before its first change: the release_risk line comes before its first confirm', async (t) => {
+    const { out } = await buildInto(t, at('3.5.13'));
+    for (const [runbook, actions] of [['defrag.sh', 'defrag'], ['restore.sh', 'restore'], ['add-member.sh', 'learner-promotion member-add-with-member-down']] as const) {
+      const text = readFileSync(path.join(out, 'runbooks', runbook), 'utf8');
+      const call = text.indexOf(`\nrelease_risk ${actions}\n`);
+      assert.ok(call > 0, `${runbook} calls release_risk ${actions}`);
+      assert.ok(call < text.indexOf('\nconfirm '), `${runbook}: before its confirm, so before any change`);
+    }
+    assert.match(readFileSync(path.join(out, 'runbooks', 'cluster.sh'), 'utf8'), /^RELEASE_RISKS=\(defrag member-add-with-member-down learner-promotion\)$/m, '3.5.13: no restore risk, it bumps the revision');
+  });
+});

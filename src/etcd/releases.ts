@@ -234,3 +234,29 @@ export function issuesOf(r: ReleaseNumber, kubernetes?: string): KnownIssue[] {
     return from !== null && to !== null && compareReleases(r, from) >= 0 && compareReleases(r, to) <= 0;
   });
 }
+
+/** One runbook action at risk on a release: the known issues that put it there and the release to move to. */
+export interface ReleaseRisk {
+  action: RunbookAction;
+  /** The newest fixedIn among those issues: at or above it, none of them applies. */
+  moveTo: string;
+  /** The issues' ids, as docs/releases.md lists them. */
+  issues: string[];
+}
+
+/**
+ * The runbook actions at risk on release R under Kubernetes K (kubernetes.version), in RUNBOOK_ACTIONS'
+ * order, each with the release to move to (the newest fix among its issues). runbooks/cluster.sh carries
+ * them as RELEASE_RISKS (an enum) and RELEASE_RISK_MOVE_TO and RELEASE_RISK_ISSUES by action.
+ */
+export function releaseRisks(r: ReleaseNumber, kubernetes?: string): ReleaseRisk[] {
+  const issues = issuesOf(r, kubernetes);
+  const risks: ReleaseRisk[] = [];
+  for (const action of RUNBOOK_ACTIONS) {
+    const at = issues.filter((i) => i.atRisk.includes(action));
+    if (at.length === 0) continue;
+    const fixes = at.map((i) => i.fixedIn).sort((a, b) => compareReleases(parseRelease(a) ?? { minor: 0, patch: 0 }, parseRelease(b) ?? { minor: 0, patch: 0 }));
+    risks.push({ action, moveTo: fixes[fixes.length - 1] ?? '', issues: at.map((i) => i.id) });
+  }
+  return risks;
+}

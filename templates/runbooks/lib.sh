@@ -586,3 +586,17 @@ join_member() {
   fi
   member_remove_join_env "$host"
 }
+
+# Says, before a runbook's first change, which of ACTION... (defrag, member-add-with-member-down,
+# learner-promotion, restore) known issues of etcd $ETCD_VERSION put at risk, and the release to move to
+# (RELEASE_RISKS of cluster.sh; the issues are in docs/releases.md). It warns; it does not stop.
+release_risk() {
+  local action r
+  for action in "$@"; do
+    for r in "${RELEASE_RISKS[@]}"; do
+      [ "$r" = "$action" ] || continue
+      say "warning: etcd $ETCD_VERSION has known issues ($(tr ',' ' ' <<<"${RELEASE_RISK_ISSUES[$r]}")) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
+    done
+  done
+  return 0
+}

@@ -78,6 +78,7 @@ free=\$(df -Pk \"\$d\" | awk 'NR == 2 { print \$4 }')
     die "$EXIT_REFUSED" "$m (${MEMBER_HOST[$m]}) cannot take the restore in $DATA_DIR; nothing was stopped"
 done
 
+release_risk restore
 confirm "STOP every kube-apiserver using $CLUSTER first. Then: stop etcd on ${MEMBERS[*]}, replace the data of every member with $snapshot (old data set aside), and start them as a new cluster with token $token"
 
 for m in "${MEMBERS[@]}"; do
