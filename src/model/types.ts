@@ -163,6 +163,9 @@ export interface RunbookModel {
     packages: string[];
     /** The release every member must run before moving into this minor release; empty when etcd documents none. */
     minimumBefore: string;
+    /** Into 3.6: the first 3.5 etcdutl whose check v2store reads the WAL too (upgrade.sh runs it on each stopped 3.5 member); '' otherwise. */
+    v2storeCheckSince: string;
+    v2storeGuide: string;
     /** The first minor release whose etcdctl and server have the downgrade API. */
     downgradeApiSince: number;
   };
