@@ -49,7 +49,7 @@ export function describe(c: LineCheck): string {
 }
 
 function goList(args: string[]): string {
-  return execFileSync('go', ['list', '-m', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000, env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  return execFileSync('go', ['list', '-m', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, env: { ...process.env, GOFLAGS: '-mod=mod' } });
 }
 
 function main(): number {

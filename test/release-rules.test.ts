@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { beyondTable, newestKnownOf, RELEASE_LINES, releaseExists } from '../src/etcd/releases.js';
 import { formatDiagnostic } from '../src/diagnostics.js';
 import { parseClusterSource } from '../src/input/load.js';
 import { validateCluster } from '../src/input/validate.js';
 import { minorMinimum, releaseRefusal, V2STORE_CHECK_SINCE } from '../src/etcd/upgrade.js';
 import { buildInto, examplesDir, minimalCluster, run, runInProcess, tempDir } from './helpers.js';
 import { DEBIAN_ETCD, DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES, kubeadmApiStatus, kubernetesRelease } from '../src/etcd/kubernetes.js';
-import { KNOWN_ISSUES, newestOfLine, parseRelease, releaseLine, issuesOf, ISSUE_CATEGORIES, RUNBOOK_ACTIONS } from '../src/etcd/releases.js';
+import { beyondTable, ISSUE_CATEGORIES, issuesOf, KNOWN_ISSUES, newestKnownOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine, RUNBOOK_ACTIONS } from '../src/etcd/releases.js';
 import { clusterSchema } from '../src/resources.js';
 import { checkLines, describe as describeLine, newestServed } from '../scripts/releases-check.js';
 
@@ -160,7 +159,7 @@ describe('Kubernetes (src/etcd/kubernetes.ts)', () => {
     assert.equal(kubeadmApiStatus('kubeadm.k8s.io/v1beta3', k('1.36')), 'deprecated');
     assert.equal(kubeadmApiStatus('kubeadm.k8s.io/v1beta4', k('1.37')), 'accepted');
     const api = (k8s: string | null, a: string) => cluster('3.7.4', '', `kubernetes: { ${k8s ? `version: "${k8s}", ` : ''}kubeadmApiVersion: ${a} }\n`);
-    assert.match(errors(api('1.37', 'kubeadm.k8s.io/v1beta3')).join('\n'), /kubeAdmApiVersion|kubeadmApiVersion: kubeadm 1\.37 refuses kubeadm\.k8s\.io\/v1beta3/);
+    assert.match(errors(api('1.37', 'kubeadm.k8s.io/v1beta3')).join('\n'), /kubeadmApiVersion: kubeadm 1\.37 refuses kubeadm\.k8s\.io\/v1beta3/);
     assert.match(errors(api(null, 'kubeadm.k8s.io/v1beta3')).join('\n'), /kubernetes\.version is 1\.37 by default/);
     for (const k8s of ['1.35', '1.36']) {
       assert.deepEqual(errors(api(k8s, 'kubeadm.k8s.io/v1beta3')), [], k8s);

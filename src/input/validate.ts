@@ -510,9 +510,10 @@ function checkKubeadmApi(data: Record<string, unknown>, warn: Report, error: Rep
   const k8sField = isObject(data.kubernetes) ? data.kubernetes : {};
   const { version: k8sVersion, given } = kubernetesVersionOf(data);
   const k8s = kubernetesRelease(k8sVersion);
+  // The default (v1beta4) is accepted by every Kubernetes etcd-gen knows.
   const api = typeof k8sField.kubeadmApiVersion === 'string' ? (k8sField.kubeadmApiVersion as KubeadmApi) : null;
   if (!k8s || !api) return;
-  const at = given ? '/kubernetes/kubeadmApiVersion' : '/kubernetes/kubeadmApiVersion';
+  const at = '/kubernetes/kubeadmApiVersion';
   const status = kubeadmApiStatus(api, k8s);
   if (status === 'refused') error(at, messages.kubeadmApiRefused(api, k8s.version, given));
   else if (status === 'deprecated') warn(at, messages.kubeadmApiDeprecated(api, k8s.version));

@@ -166,6 +166,12 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3
       rerun = runbook(args, release);
       assert.equal(rerun.status, 0, `${rerun.stderr}\n${cluster.logs()}`);
       assert.equal((rerun.stderr.match(/healthy and caught up/g) ?? []).length, 1, `the rerun did the one member left\n${rerun.stderr}`);
+      if (from.startsWith('3.5.') && to.startsWith('3.6.')) {
+        // etcd's 3.6 guide: each stopped 3.5 member's own etcdutl checks its data dir for custom v2 content first.
+        const checked = /m\d: etcdutl 3\.5\.\d+ check v2store: No custom content found in both v2store and WAL records/g;
+        assert.equal((err.match(checked) ?? []).length, 2, `the v2store check ran on each member moved\n${err}`);
+        assert.equal((rerun.stderr.match(checked) ?? []).length, 1, `and on the one left\n${rerun.stderr}`);
+      }
     } else {
       const r = runbook(args, release);
       assert.equal(r.status, 0, `${r.stderr}\n${cluster.logs()}`);
