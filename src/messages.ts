@@ -124,7 +124,19 @@ export const messages = {
     return `--${flag} takes ${form.takes}, and etcd ${release} refuses ${JSON.stringify(value)}${why}: every member would fail to start with it; ${write}`;
   },
 
+  packageBelowKubeadm: (release: string, k8s: string, min: string, source: string) =>
+    `etcd ${release} from the distribution's packages is below kubeadm ${k8s}'s MinExternalEtcdVersion ${min}, and kubeadm's preflight refuses it (${source}); ` +
+    `Debian's etcd is 3.4.23 (bookworm) or 3.5.16 (trixie): install etcd from the release tarball instead (etcd.install: { from: tarball, sha256: ... } and etcd.version ${min} or later, such as the newest patch)`,
+  kubeadmApiRefused: (api: string, k8s: string, given: boolean) =>
+    `kubeadm ${k8s} refuses ${api} ("your configuration file uses an old API spec"): use kubeadm.k8s.io/v1beta4, or remove kubeadmApiVersion (v1beta4 is the default)` +
+    (given ? '' : `; kubernetes.version is ${k8s} by default: set it to "1.36" if the cluster runs Kubernetes 1.36`),
+  kubeadmApiTooNew: (api: string, k8s: string) => `kubeadm ${k8s} does not read ${api} yet: use kubeadm.k8s.io/v1beta3 with Kubernetes before 1.31`,
   // warnings
+  kubeadmApiDeprecated: (api: string, k8s: string) =>
+    `${api} is deprecated in kubeadm ${k8s} (it reads it and writes v1beta4) and refused from 1.37: use kubeadm.k8s.io/v1beta4 (kubeadm config migrate converts a file)`,
+  v2SkipCheck: (guide: string) =>
+    `--v2-deprecation=write-only-skip-check makes etcd skip its check for custom v2 content at start, which etcd's 3.6 upgrade guide allows only at your own risk (${guide}): ` +
+    'run etcdutl check v2store (3.5.32 or later) on each stopped member instead, and remove the content it finds; etcd-gen never writes this value itself',
   emptyEtcdFlag: (flag: string) =>
     `--${flag} is empty, and etcd skips an empty setting: it runs with its default; give it a value, or remove it from extraFlags`,
   etcdFlagValueUnchecked: (flag: string, release: string) =>
@@ -144,6 +156,9 @@ export const messages = {
   endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
   knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
     `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,
+  newerPatchThanTable: (release: string, newest: string) =>
+    `etcd ${release} is newer than the newest ${release.split('.').slice(0, 2).join('.')} patch etcd-gen knows (${newest}): built as ${newest} is, and etcd.extraFlags are checked against the flags of ${newest}; ` +
+    `read etcd's CHANGELOG-${release.split('.').slice(0, 2).join('.')}.md for what the patch changes, and update etcd-gen (npm run releases:check lists what is released)`,
   unknownRelease: (release: string, newest: string) =>
     `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;

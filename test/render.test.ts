@@ -88,7 +88,7 @@ describe('member names that are DNS names', () => {
   });
 
   it('refuses two names that would share a shell name', async () => {
-    const doc = parseClusterSource(minimalCluster.replace('name: etcd1,', 'name: etcd-x,').replace('name: etcd2,', 'name: etcd.x,'), 'cluster.yaml');
+    const doc = parseClusterSource(minimalCluster.replace('"3.5.13"', '"3.5.36"').replace('name: etcd1,', 'name: etcd-x,').replace('name: etcd2,', 'name: etcd.x,'), 'cluster.yaml');
     const messages = validateCluster(doc).diagnostics.map(formatDiagnostic);
     assert.deepEqual(messages, [
       `cluster.yaml:5:13: $.nodes[1].name: node name "etcd.x" and the name on line 4 differ only in '.' and '-', and both give the shell name etcdctl_etcd_x: rename one`,

@@ -120,7 +120,9 @@ describe('validate', () => {
   it('accepts a valid cluster with no errors', () => {
     const { diagnostics, config } = check(minimalCluster);
     assert.ok(config);
-    assert.deepEqual(diagnostics, []);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    // 3.5.13's warnings are about the release (src/etcd/releases.ts KNOWN_ISSUES), nothing else.
+    assert.deepEqual(diagnostics.filter((d) => d.pointer !== '/etcd/version'), []);
   });
 
   it('warns about quorum with an even number of members, and about a single member', () => {

@@ -113,7 +113,7 @@ function parser(argv: readonly string[], con: Console, result: { code: number })
         y
           .positional('file', { type: 'string', default: 'cluster.yaml', describe: 'Where to write it' })
           .option('name', { type: 'string', describe: 'Cluster name (a DNS label)' })
-          .option('etcd-version', { type: 'string', describe: 'etcd version, 3.4.x to 3.7.x (default: the newest etcd-gen knows)' })
+          .option('etcd-version', { type: 'string', describe: 'etcd version, 3.5.x to 3.7.x (default: the newest etcd-gen knows; 3.4 only through import)' })
           .option('node', { type: 'array', string: true, describe: 'A member as name=host or name=host,ip (repeat it)' })
           .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file' })
           .example('$0 init', 'Answer a few questions')

@@ -99,6 +99,10 @@ export async function runInit(args: InitArgs, con: Console): Promise<number> {
     }
     answers = { name, version, nodes: nodes.length > 0 ? nodes : answers.nodes };
   }
+  // 3.4 is out of upstream support: it stays for import, takeover and as an upgrade source, never for a new cluster.
+  if (/^v?3\.4\./.test(answers.version)) {
+    throw new UsageError(`etcd ${answers.version} is out of upstream support: init starts new clusters on 3.5 or later (the default is ${STARTER_DEFAULTS.version}); a running 3.4 cluster comes in through etcd-gen import or takeover, then upgrades`);
+  }
   const text = starterCluster(answers, args.file);
   await writeFile(args.file, text, { flag: args.force ? 'w' : 'wx' });
   if (con.json) con.printJson({ ok: true, file: args.file });

@@ -17,7 +17,7 @@ export interface EtcdGenClusterYaml {
    */
   etcd: {
     /**
-     * etcd version, 3.4.x, 3.5.x, 3.6.x or 3.7.x, quoted so YAML keeps it a string. Only releases that exist are accepted; end-of-life lines and releases with known defects get a warning.
+     * etcd version, 3.4.x, 3.5.x, 3.6.x or 3.7.x, quoted so YAML keeps it a string. A patch newer than the newest etcd-gen knows of its line builds with a warning (checked as that newest patch); end-of-life lines and releases with known defects get a warning.
      */
     version: string;
     /**
@@ -155,15 +155,19 @@ export interface EtcdGenClusterYaml {
     bin?: string;
   };
   /**
-   * The kube-apiserver side: where kubeadm expects the etcd client certificate.
+   * The kube-apiserver side: the Kubernetes release, and where kubeadm expects the etcd client certificate.
    */
   kubernetes?: {
+    /**
+     * The Kubernetes minor release the cluster serves (kubeadm and kube-apiserver), quoted. It decides kubeadm's floor for etcd (MinExternalEtcdVersion: 3.5.24 for 1.35 to 1.37), which kubeadm API versions are accepted (v1beta3 is refused from 1.37), and which known etcd problems under Kubernetes apply. Default: 1.37, the newest Kubernetes etcd-gen knows (docs/releases.md).
+     */
+    version?: '1.35' | '1.36' | '1.37';
     /**
      * kubeadm's certificate directory on control-plane nodes.
      */
     pkiDir?: string;
     /**
-     * apiVersion of the emitted ClusterConfiguration: v1beta4 (kubeadm 1.31+, the current one) or v1beta3 (kubeadm 1.22+).
+     * apiVersion of the emitted ClusterConfiguration: v1beta4 (kubeadm 1.31+, the current one) or v1beta3 (kubeadm 1.22 to 1.36, deprecated since 1.31: a warning; refused from 1.37). kubeadm.k8s.io/v1, experimental in 1.37, is not written.
      */
     kubeadmApiVersion?: 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
   };

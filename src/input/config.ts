@@ -23,7 +23,7 @@ export const DEFAULTS = {
   ports: { client: 2379, peer: 2380, metrics: 2381 },
   tls: { key: 'ecdsa-p256' as KeyType, caDays: 3650, certDays: 365, renewBeforeDays: 30, extraSANs: [] as string[] },
   paths: { etc: '/etc/etcd', data: '/var/lib/etcd', bin: '/usr/local/bin' },
-  kubernetes: { pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' as KubeadmApiVersion },
+  kubernetes: { version: '1.37' as const, pkiDir: '/etc/kubernetes/pki', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' as KubeadmApiVersion },
   backup: { enabled: false, keep: 7, onCalendar: 'daily' },
   monitoring: { enabled: false, jobName: 'etcd' },
   age: { encryptSecrets: false },

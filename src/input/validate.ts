@@ -9,7 +9,9 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerSegments, toPointer, type Diagnostic } from '../diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from '../messages.js';
-import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
+import { V2_GUIDE } from '../etcd/upgrade.js';
+import { DEFAULT_KUBERNETES_VERSION, kubeadmApiStatus, kubernetesRelease, meetsKubeadm, type KubeadmApiVersion as KubeadmApi } from '../etcd/kubernetes.js';
+import { beyondTable, issuesOf, type ReleaseLine, type ReleaseNumber, newestKnownOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
 import { clusterSchema, etcdFlagKinds, etcdFlagTable } from '../resources.js';
 import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from '../etcd/flags.js';
 import { extraFlagText, flagValueProblem, type ExtraFlagValue } from '../etcd/flag-values.js';
@@ -392,16 +394,20 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   if (renew >= certDays) error(tls.renewBeforeDays !== undefined ? '/tls/renewBeforeDays' : '/tls/certDays', messages.renewAfterExpiry(renew, certDays));
   checkSans('/tls/extraSANs', tls.extraSANs);
 
-  // Versions: only releases that exist; warnings for end-of-life lines and releases with known defects.
-  const version = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
-  const line = version ? releaseLine(version.minor) : undefined;
+  // Versions: releases of known lines; a patch newer than the table with a warning (checked as the newest
+  // known patch of its line); warnings for end-of-life lines and releases with known defects.
+  const asked = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
+  const line = asked ? releaseLine(asked.minor) : undefined;
+  if (asked && line && beyondTable(asked)) warn('/etcd/version', messages.newerPatchThanTable(`3.${asked.minor}.${asked.patch}`, newestOfLine(line)));
+  const version = asked ? newestKnownOf(asked) : null;
   if (version && line) {
     if (!releaseExists(version)) error('/etcd/version', messages.unknownRelease(`3.${version.minor}.${version.patch}`, newestOfLine(line)));
     else {
       if (line.endOfLife !== null) warn('/etcd/version', messages.endOfLifeLine(line.endOfLife, newestOfLine(RELEASE_LINES[RELEASE_LINES.length - 1] ?? line)));
-      for (const issue of issuesOf(version)) warn('/etcd/version', messages.knownIssue(`3.${version.minor}.${version.patch}`, issue.problem, issue.fixedIn, newestOfLine(line), issue.source));
+      checkUnderKubernetes(data, version, line, warn, error);
     }
   }
+  checkKubeadmApi(data, warn, error);
 
   // etcd.tuning: the checks etcd makes at start (election timeout against the heartbeat), and sizes etcd's
   // docs advise against. etcd.extraFlags: flags of this release only, none that etcd-gen owns.
@@ -445,6 +451,8 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
             const problem = kind === 'string' ? null : flagValueProblem(kind, value);
             // etcd skips an empty ETCD_* variable (pkg/flags SetFlagsFromEnv): the flag keeps its default.
             if (text === '') warn(at, messages.emptyEtcdFlag(flag));
+            // etcd-gen never writes it: the 3.6 upgrade guide's own-risk way past custom v2 content.
+            else if (flag === 'v2-deprecation' && text === 'write-only-skip-check') warn(at, messages.v2SkipCheck(V2_GUIDE));
             else if (kinds.size === 0) warn(at, messages.etcdFlagValueUnchecked(flag, release));
             else if (problem !== null && kind !== 'string') error(at, messages.etcdFlagValue(flag, release, text, kind, problem));
           }
@@ -466,4 +474,48 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
     if (install.from === 'package' && bin !== '/usr/bin') error(paths.bin !== undefined ? '/paths/bin' : '/etcd/install/from', messages.packageNeedsUsrBin(bin));
   }
   return out;
+}
+
+type Report = (at: string, message: string) => void;
+
+/** kubernetes.version as given, or the default; and whether it was given. */
+function kubernetesVersionOf(data: Record<string, unknown>): { version: string; given: boolean } {
+  const k8s = isObject(data.kubernetes) ? data.kubernetes : {};
+  return typeof k8s.version === 'string' ? { version: k8s.version, given: true } : { version: DEFAULT_KUBERNETES_VERSION, given: false };
+}
+
+/**
+ * The known issues of etcd release R (src/etcd/releases.ts KNOWN_ISSUES) under the cluster's Kubernetes,
+ * as warnings; and kubeadm's floor (MinExternalEtcdVersion, src/etcd/kubernetes.ts) as an error for the
+ * package route when kubernetes.version is given: the distribution's etcd cannot be moved past it, the
+ * tarball route can (a default kubernetes.version warns instead, so a lab on Debian's etcd still builds).
+ */
+function checkUnderKubernetes(data: Record<string, unknown>, r: ReleaseNumber, line: ReleaseLine, warn: Report, error: Report): void {
+  const { version: k8sVersion, given } = kubernetesVersionOf(data);
+  const k8s = kubernetesRelease(k8sVersion);
+  const install = isObject(data.etcd) && isObject(data.etcd.install) ? data.etcd.install : {};
+  const release = `3.${r.minor}.${r.patch}`;
+  const refusePackage = k8s !== undefined && install.from === 'package' && given && !meetsKubeadm(r, k8s);
+  if (refusePackage && k8s) error('/etcd/install/from', messages.packageBelowKubeadm(release, k8s.version, k8s.minExternalEtcd, k8s.source));
+  for (const issue of issuesOf(r, k8sVersion)) {
+    if (refusePackage && issue.id === 'kubeadm-min-external-etcd') continue;
+    const fixed = parseRelease(issue.fixedIn);
+    const fixLine = fixed ? (RELEASE_LINES.find((l) => l.minor === fixed.minor) ?? line) : line;
+    warn('/etcd/version', messages.knownIssue(release, issue.problem, issue.fixedIn, newestOfLine(fixLine), issue.source));
+  }
+}
+
+/** kubernetes.kubeadmApiVersion against kubeadm of kubernetes.version: refused from 1.37 (v1beta3), deprecated before. */
+function checkKubeadmApi(data: Record<string, unknown>, warn: Report, error: Report): void {
+  const k8sField = isObject(data.kubernetes) ? data.kubernetes : {};
+  const { version: k8sVersion, given } = kubernetesVersionOf(data);
+  const k8s = kubernetesRelease(k8sVersion);
+  // The default (v1beta4) is accepted by every Kubernetes etcd-gen knows.
+  const api = typeof k8sField.kubeadmApiVersion === 'string' ? (k8sField.kubeadmApiVersion as KubeadmApi) : null;
+  if (!k8s || !api) return;
+  const at = '/kubernetes/kubeadmApiVersion';
+  const status = kubeadmApiStatus(api, k8s);
+  if (status === 'refused') error(at, messages.kubeadmApiRefused(api, k8s.version, given));
+  else if (status === 'deprecated') warn(at, messages.kubeadmApiDeprecated(api, k8s.version));
+  else if (status === 'too-new') error(at, messages.kubeadmApiTooNew(api, k8s.version));
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULTS, type ClusterConfig } from '../input/config.js';
 import { cloudInitPackages, cloudInitSteps, resolveEtcdInstall } from './install.js';
-import { DOWNGRADE_API_SINCE_MINOR, minorMinimum } from '../etcd/upgrade.js';
+import { DOWNGRADE_API_SINCE_MINOR, minorMinimum, V2_GUIDE, V2STORE_CHECK_SINCE } from '../etcd/upgrade.js';
+import { releaseRisks } from '../etcd/releases.js';
 import { hasCompactHashCheck, hasEtcdutl, hasRestoreRevisionBump, memberSettings, type EtcdMinor } from '../etcd/flags.js';
 import { shellName } from '../shell.js';
 import { canonicalIp, ipFamily, isLoopback, urlHost } from '../net.js';
@@ -198,6 +199,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     snapshotTool: hasEtcdutl(etcd) ? 'etcdutl' : 'etcdctl',
     restoreBumpsRevision: hasRestoreRevisionBump(etcd),
     revisionBump: RESTORE_REVISION_BUMP,
+    releaseRisks: releaseRisks(etcd, config.kubernetes?.version ?? DEFAULTS.kubernetes.version).map((r) => ({ ...r, issues: r.issues.join(',') })),
     pkiFiles: install.files
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
@@ -210,6 +212,8 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       binaries: ['etcd', 'etcdctl', ...(hasEtcdutl(etcd) ? ['etcdutl'] : [])],
       packages: etcdInstall.package?.names ?? [],
       minimumBefore: minorMinimum(etcd.minor)?.minimum ?? '',
+      v2storeCheckSince: etcd.minor === 6 ? V2STORE_CHECK_SINCE : '',
+      v2storeGuide: V2_GUIDE,
       downgradeApiSince: DOWNGRADE_API_SINCE_MINOR,
     },
   };

@@ -3,6 +3,7 @@
  * default resolved and every derived value computed once (src/model/build.ts makes it).
  */
 import type { InstallSource, KeyType, KubeadmApiVersion } from '../input/config.js';
+import type { ReleaseRisk } from '../etcd/releases.js';
 import type { EtcdMinor, EtcdSetting } from '../etcd/flags.js';
 export interface EtcdVersion {
   text: string;
@@ -144,6 +145,8 @@ export interface RunbookModel {
   restoreBumpsRevision: boolean;
   /** How far a restore moves the revision forward: more than any cluster writes between snapshot and restore. */
   revisionBump: number;
+  /** The runbook actions known issues of this release put at risk (src/etcd/releases.ts releaseRisks). */
+  releaseRisks: { action: ReleaseRisk['action']; moveTo: string; issues: string }[];
   /** The member's certificate files, as rotate-certs.sh installs them. */
   pkiFiles: { name: string; owner: string; mode: string }[];
   /** The member's etcd.conf, which rotate-certs.sh installs with the certificates (its peer CN and TLS policy go with them). */
@@ -160,6 +163,9 @@ export interface RunbookModel {
     packages: string[];
     /** The release every member must run before moving into this minor release; empty when etcd documents none. */
     minimumBefore: string;
+    /** Into 3.6: the first 3.5 etcdutl whose check v2store reads the WAL too (upgrade.sh runs it on each stopped 3.5 member); '' otherwise. */
+    v2storeCheckSince: string;
+    v2storeGuide: string;
     /** The first minor release whose etcdctl and server have the downgrade API. */
     downgradeApiSince: number;
   };

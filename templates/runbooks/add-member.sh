@@ -37,6 +37,7 @@ done
 count_voting ""
 [ "$HEALTHY_OTHERS" -eq "$VOTING" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of $VOTING members are healthy: grow only a healthy cluster"
 
+release_risk learner-promotion member-add-with-member-down
 confirm "add $name (${PEER_URL[$name]}) to $CLUSTER: $VOTING -> $((VOTING + 1)) members, quorum $(quorum_of "$VOTING") -> $(quorum_of $((VOTING + 1)))"
 join_member "$name" "${MEMBER_HOST[$name]}" "${PEER_URL[$name]}" learner
 wait_healthy || die "$EXIT_FAILED" "$name was added but the cluster is not healthy yet: runbooks/health.sh"

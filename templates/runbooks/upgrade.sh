@@ -253,6 +253,29 @@ caught_up() {
   [ "${idx:-0}" -ge "$lead" ]
 }
 
+# Into 3.6 from 3.5 (etcd's 3.6 upgrade guide, "V2 Store"): stops member $1 and runs its installed 3.5
+# etcdutl (V2STORE_CHECK_SINCE or later) `check v2store` on its data dir, which no etcd may have open. On
+# anything but "No custom content found" it starts the member again on 3.5 and stops with etcd's words.
+v2store_check() {
+  local m=$1 host=${MEMBER_HOST[$1]} util said v
+  util=$(shq "$BIN_DIR/etcdutl")
+  v=$(remote "$host" "$util version 2>/dev/null | sed -n 's/^etcdutl version: //p'" </dev/null) || v=""
+  if [ -z "$v" ] || [ "$(release_cmp "$v" "$V2STORE_CHECK_SINCE")" -lt 0 ]; then
+    die "$EXIT_REFUSED" "$m: $BIN_DIR/etcdutl is ${v:-missing}, and the check for custom v2 content before 3.6 needs etcdutl $V2STORE_CHECK_SINCE or later ($V2STORE_GUIDE); nothing was changed on $m"
+  fi
+  remote "$host" "systemctl stop $(shq "$UNIT")" </dev/null || die "$EXIT_FAILED" "stopping etcd on $m for etcdutl check v2store failed"
+  if said=$(remote "$host" "$util check v2store --data-dir $(shq "$DATA_DIR") 2>&1" </dev/null) && grep -q 'No custom content found' <<<"$said"; then
+    say "$m: etcdutl $v check v2store: $(grep 'No custom content found' <<<"$said" | head -n 1)"
+    return 0
+  fi
+  remote "$host" "systemctl start $(shq "$UNIT")" </dev/null || true
+  retry_within_wait healthy "${CLIENT_URL[$m]}" || say "$m did not come back healthy on etcd ${VERSION_OF[$m]:-3.5}: check its log (journalctl -u $UNIT on $host)"
+  remote "$host" "rm -f $(shq "$MARKER")" </dev/null || true
+  die "$EXIT_REFUSED" "$m: etcdutl check v2store said: $(etcdctl_said "$said"). $m runs etcd ${VERSION_OF[$m]:-3.5} again; it was not moved to $ETCD_VERSION. etcd's 3.6 upgrade guide ($V2STORE_GUIDE): custom content in the v2 snapshot is migrated or removed first; custom v2 content in the WAL goes with the next v2 snapshot (to force one, run each such member once with etcd.extraFlags snapshot-count: 1, then restore the setting); run etcdutl check v2store again, then this"
+}
+V2STORE_CHECK=false
+[ "$DOWNGRADE" = false ] && [ -n "$V2STORE_CHECK_SINCE" ] && [ "$running_minor" = 5 ] && V2STORE_CHECK=true
+
 # Followers first, the leader last (a member left stopped by an interrupted run before them all).
 order=()
 for m in "${todo[@]}"; do [ "$m" = "$LEADER" ] || order+=("$m"); done
@@ -273,6 +296,7 @@ for m in "${order[@]}"; do
     fi
   fi
   remote "${MEMBER_HOST[$m]}" "mkdir -p $(shq "$(dirname -- "$MARKER")") && printf '%s\n' $(shq "$ETCD_VERSION") >$(shq "$MARKER")" || die "$EXIT_FAILED" "$m cannot be reached: nothing was installed there"
+  [ "$V2STORE_CHECK" = false ] || v2store_check "$m"
   install_release "$m" || die "$EXIT_FAILED" "installing etcd $ETCD_VERSION on $m failed (its etcd still runs the old release); fix that and run this again"
   say "$m: etcd $ETCD_VERSION, etcd.conf and the unit installed; restarting"
   remote "${MEMBER_HOST[$m]}" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"

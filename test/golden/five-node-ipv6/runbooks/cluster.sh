@@ -37,13 +37,22 @@ UNIT_MODE=0644
 SNAPSHOT_TOOL=etcdutl
 RESTORE_BUMPS_REVISION=true
 REVISION_BUMP=1000000000
+# The runbook actions known issues of etcd 3.6.14 put at risk (defrag, member-add-with-member-down,
+# learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
+RELEASE_RISKS=()
+declare -A RELEASE_RISK_MOVE_TO=()
+declare -A RELEASE_RISK_ISSUES=()
 # How upgrade.sh gets etcd 3.6.14 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=none
 TARBALL_URL=''
 TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl etcdutl)
 ETCD_PACKAGES=()
-MINIMUM_BEFORE=3.5.26
+MINIMUM_BEFORE=3.5.32
+# Into 3.6 from 3.5: each member's installed 3.5 etcdutl (this release or later) checks its stopped data
+# dir for custom v2 content first (etcd's 3.6 upgrade guide, section "V2 Store").
+V2STORE_CHECK_SINCE=3.5.32
+V2STORE_GUIDE='https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store'
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)

@@ -42,6 +42,7 @@ for m in "${MEMBERS[@]}"; do
 done
 [ -n "$leader" ] || die "$EXIT_REFUSED" "no member says it leads: try again once an election is over"
 
+release_risk defrag
 confirm "compact $CLUSTER to revision $revision (older revisions are discarded), then defragment ${followers[*]} and the leader $leader last"
 
 say "compacting to revision $revision"

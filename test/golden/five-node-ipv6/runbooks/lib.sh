@@ -133,6 +133,14 @@ require_admin_pki() {
     fi
   done
   command -v "$etcdctl_bin" >/dev/null || die "$EXIT_USAGE" "etcdctl not found: install etcd's etcdctl $ETCD_VERSION or set ETCDCTL_BIN"
+  # etcdctl 3.4 and later speak the v3 API without ETCDCTL_API, which the runbooks never set; an older
+  # one speaks v2 unless told (its `--version` answers where `version` is no command).
+  local said v
+  said=$("$etcdctl_bin" version 2>/dev/null || "$etcdctl_bin" --version 2>/dev/null || true)
+  v=$(sed -n 's/^etcdctl version: *\([0-9][0-9.]*\).*/\1/p' <<<"$said" | head -n 1)
+  if [ -n "$v" ] && { [ "${v%%.*}" -lt 3 ] || { [ "${v%%.*}" -eq 3 ] && [ "$(cut -d. -f2 <<<"$v")" -lt 4 ]; }; }; then
+    die "$EXIT_USAGE" "$etcdctl_bin is etcdctl $v: the runbooks need etcdctl 3.4 or later (the v3 API without ETCDCTL_API); use the etcdctl of etcd $ETCD_VERSION (ETCDCTL_BIN=...)"
+  fi
 }
 
 # etcdctl with the admin certificate against ENDPOINTS (comma-separated); later flags override the
@@ -143,7 +151,7 @@ ECTL_TIMEOUTS=(--dial-timeout=5s --command-timeout=15s)
 ectl() {
   local endpoints=$1
   shift
-  ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$endpoints" \
+  "$etcdctl_bin" --endpoints="$endpoints" \
     --cacert="$ADMIN_PKI/ca.crt" --cert="$ADMIN_PKI/admin.crt" --key="$ADMIN_PKI/admin.key" \
     "${ECTL_TIMEOUTS[@]}" "$@"
 }
@@ -160,7 +168,7 @@ snapshot_tool() {
   if [ "$SNAPSHOT_TOOL" = etcdutl ]; then
     "$etcdutl_bin" "$@"
   else
-    ETCDCTL_API=3 "$etcdctl_bin" "$@"
+    "$etcdctl_bin" "$@"
   fi
 }
 
@@ -577,4 +585,18 @@ join_member() {
     say "promoted $name to a voting member"
   fi
   member_remove_join_env "$host"
+}
+
+# Says, before a runbook's first change, which of ACTION... (defrag, member-add-with-member-down,
+# learner-promotion, restore) known issues of etcd $ETCD_VERSION put at risk, and the release to move to
+# (RELEASE_RISKS of cluster.sh; the issues are in docs/releases.md). It warns; it does not stop.
+release_risk() {
+  local action r
+  for action in "$@"; do
+    for r in "${RELEASE_RISKS[@]}"; do
+      [ "$r" = "$action" ] || continue
+      say "warning: etcd $ETCD_VERSION has known issues ($(tr ',' ' ' <<<"${RELEASE_RISK_ISSUES[$r]}")) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
+    done
+  done
+  return 0
 }

@@ -37,6 +37,11 @@ UNIT_MODE=0644
 SNAPSHOT_TOOL=etcdutl
 RESTORE_BUMPS_REVISION=true
 REVISION_BUMP=1000000000
+# The runbook actions known issues of etcd 3.5.13 put at risk (defrag, member-add-with-member-down,
+# learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
+RELEASE_RISKS=(defrag member-add-with-member-down learner-promotion)
+declare -A RELEASE_RISK_MOVE_TO=([defrag]=3.5.23 [member-add-with-member-down]=3.5.30 [learner-promotion]=3.5.31)
+declare -A RELEASE_RISK_ISSUES=([defrag]=defrag-apply-snapshot-3.5 [member-add-with-member-down]=member-add-with-member-down-3.5 [learner-promotion]=too-many-learners,zombie-members,member-update-promotes-3.5)
 # How upgrade.sh gets etcd 3.5.13 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=none
 TARBALL_URL=''
@@ -44,6 +49,10 @@ TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl etcdutl)
 ETCD_PACKAGES=()
 MINIMUM_BEFORE=''
+# Into 3.6 from 3.5: each member's installed 3.5 etcdutl (this release or later) checks its stopped data
+# dir for custom v2 content first (etcd's 3.6 upgrade guide, section "V2 Store").
+V2STORE_CHECK_SINCE=''
+V2STORE_GUIDE='https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store'
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)

@@ -78,6 +78,7 @@ free=\$(df -Pk \"\$d\" | awk 'NR == 2 { print \$4 }')
     die "$EXIT_REFUSED" "$m (${MEMBER_HOST[$m]}) cannot take the restore in $DATA_DIR; nothing was stopped"
 done
 
+release_risk restore
 confirm "STOP every kube-apiserver using $CLUSTER first. Then: stop etcd on ${MEMBERS[*]}, replace the data of every member with $snapshot (old data set aside), and start them as a new cluster with token $token"
 
 for m in "${MEMBERS[@]}"; do
@@ -99,7 +100,7 @@ $(aside_sh restore)
 tmp=\$aside snap=\$aside.db
 tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
 rm -rf \"\$tmp\"
-ETCDCTL_API=3 \"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
+\"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
   --initial-cluster-token $(shq "$token") --initial-advertise-peer-urls $(shq "${PEER_URL[$m]}") \\
   --data-dir \"\$tmp\" $restore_flags
 mv \"\$tmp/member\" \"\$d/member\"

@@ -37,6 +37,11 @@ UNIT_MODE=0644
 SNAPSHOT_TOOL=etcdctl
 RESTORE_BUMPS_REVISION=false
 REVISION_BUMP=1000000000
+# The runbook actions known issues of etcd 3.4.23 put at risk (defrag, member-add-with-member-down,
+# learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
+RELEASE_RISKS=(defrag restore)
+declare -A RELEASE_RISK_MOVE_TO=([defrag]=3.4.38 [restore]=3.5.10)
+declare -A RELEASE_RISK_ISSUES=([defrag]=defrag-apply-snapshot-3.4 [restore]=restore-without-revision-bump)
 # How upgrade.sh gets etcd 3.4.23 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=package
 TARBALL_URL=''
@@ -44,6 +49,10 @@ TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl)
 ETCD_PACKAGES=(etcd-server etcd-client)
 MINIMUM_BEFORE=''
+# Into 3.6 from 3.5: each member's installed 3.5 etcdutl (this release or later) checks its stopped data
+# dir for custom v2 content first (etcd's 3.6 upgrade guide, section "V2 Store").
+V2STORE_CHECK_SINCE=''
+V2STORE_GUIDE='https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store'
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)

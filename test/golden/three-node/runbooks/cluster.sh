@@ -4,7 +4,7 @@
 # in runbooks/ is the same for every cluster.
 CLUSTER=k8s1
 CLUSTER_TOKEN=k8s1-a7635f51
-ETCD_VERSION=3.5.13
+ETCD_VERSION=3.7.4
 # The members this output was built for, in cluster.yaml's order.
 MEMBERS=(etcd1 etcd2 etcd3)
 declare -A MEMBER_HOST=([etcd1]=k8s1-etcd1.k8s.lan [etcd2]=k8s1-etcd2.k8s.lan [etcd3]=k8s1-etcd3.k8s.lan)
@@ -33,17 +33,26 @@ UNIT_FILE=/etc/systemd/system/etcd.service
 UNIT_OWNER=root:root
 UNIT_MODE=0644
 
-# What etcd 3.5.13 can do.
+# What etcd 3.7.4 can do.
 SNAPSHOT_TOOL=etcdutl
 RESTORE_BUMPS_REVISION=true
 REVISION_BUMP=1000000000
-# How upgrade.sh gets etcd 3.5.13 onto a member (etcd.install), and what etcd requires first.
+# The runbook actions known issues of etcd 3.7.4 put at risk (defrag, member-add-with-member-down,
+# learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
+RELEASE_RISKS=()
+declare -A RELEASE_RISK_MOVE_TO=()
+declare -A RELEASE_RISK_ISSUES=()
+# How upgrade.sh gets etcd 3.7.4 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=none
 TARBALL_URL=''
 TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl etcdutl)
 ETCD_PACKAGES=()
-MINIMUM_BEFORE=''
+MINIMUM_BEFORE=3.6.11
+# Into 3.6 from 3.5: each member's installed 3.5 etcdutl (this release or later) checks its stopped data
+# dir for custom v2 content first (etcd's 3.6 upgrade guide, section "V2 Store").
+V2STORE_CHECK_SINCE=''
+V2STORE_GUIDE='https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store'
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)
