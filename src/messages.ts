@@ -1,8 +1,14 @@
 /**
  * Every message etcd-gen says about its input, in one place: the problem, then how to fix it.
  */
-import type { FlagValueProblem } from './etcd/flag-values.js';
 import type { EtcdFlagKind } from './resources.js';
+
+/**
+ * Why etcd refuses a flag's value (src/etcd/flag-values.ts decides it): `syntax` (not the kind's form),
+ * `range` (the form, but too large for the type), `unit` (a duration that is a bare number other than 0,
+ * such as `5`). Here, with the message that explains it, so that this leaf imports no stage.
+ */
+export type FlagValueProblem = 'syntax' | 'range' | 'unit';
 
 const iso = (d: Date): string => d.toISOString().slice(0, 10);
 

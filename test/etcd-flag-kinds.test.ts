@@ -2,15 +2,14 @@
  * How etcd parses a flag's value: Go's parsers as src/etcd/flag-values.ts rewrites them (every row below is
  * what Go 1.26's strconv and time answer, the Go that builds etcd 3.5.35, 3.6.16 and 3.7.3), and the kinds
  * files (data/etcd-flags/3.X-kinds.txt) against the flag tables and against what scripts/etcd-flag-kinds.ts
- * reads from etcd's registration code in the Go module cache.
+ * reads from etcd's registration code in the Go module cache (that one in test/tools/etcd-flag-kinds.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { flagValueProblem, goParseBool, goParseDuration, goParseFloat, goParseInt, goParseUint } from '../src/etcd/flag-values.js';
 import { etcdFlagKinds, etcdFlagTable } from '../src/resources.js';
-import { FIRST_MODULE_MINOR, flagKindsText, flagRegistrations, kindsFile, KINDS_MINORS, kindsRelease, serverModuleDir } from '../scripts/etcd-flag-kinds.js';
-import { needAll } from './helpers.js';
+import { FIRST_MODULE_MINOR, flagRegistrations, kindsFile, KINDS_MINORS } from '../scripts/etcd-flag-kinds.js';
 
 describe("Go's flag parsers, as etcd runs them", () => {
   it('bool: strconv.ParseBool', () => {
@@ -119,16 +118,4 @@ describe('the kinds files', () => {
       ['max-txn-ops UintVar uint', 'listen-peer-urls Var string', 'bare-duration Duration duration', 'max-concurrent-streams Var string', 'quota-backend-bytes Int64Var int'],
     );
   });
-
-  for (const minor of KINDS_MINORS) {
-    it(`data/etcd-flags/3.${minor}-kinds.txt is what scripts/etcd-flag-kinds.ts reads from etcd's code (npm run etcd:flag-kinds)`, (t) => {
-      if (minor >= FIRST_MODULE_MINOR) {
-        const release = kindsRelease(minor);
-        const module = serverModuleDir(release);
-        const how = `go mod download go.etcd.io/etcd/server/v3@v${release} fetches it (npm run etcd:fetch does, building the test matrix's go rows)`;
-        if (!needAll(t, existsSync(module) ? [] : [`go.etcd.io/etcd/server/v3@v${release} in the Go module cache (${module})`], how)) return;
-      }
-      assert.equal(readFileSync(kindsFile(minor), 'utf8'), flagKindsText(minor), `etcd's registration code says otherwise: run npm run etcd:flag-kinds and commit the result`);
-    });
-  }
 });

@@ -209,8 +209,13 @@ describe('second line of defence: values validation refuses run nothing from the
     // prints the members) runs nothing.
     mkdirSync(path.join(dir, 'runbooks'));
     for (const f of files.filter((f) => f.role === 'runbook')) writeFileSync(path.join(dir, f.path), f.contents);
-    // (lib.sh checks this machine for etcdctl and ssh: stand-ins, so the test needs neither.)
-    const tools = { ETCDCTL_BIN: 'true', ETCD_GEN_REMOTE: 'true' };
+    // (lib.sh checks this machine for etcdctl, ssh, openssl and curl: stand-ins, so the test needs none
+    // of them; openssl's and curl's note a call, and none may come.)
+    const helpStubs = path.join(dir, 'help-stubs');
+    const stubCalled = path.join(dir, 'stub-called');
+    mkdirSync(helpStubs);
+    for (const tool of ['openssl', 'curl']) writeFileSync(path.join(helpStubs, tool), `#!/bin/sh\necho ${tool} >> '${stubCalled}'\nexit 1\n`, { mode: 0o755 });
+    const tools = { ETCDCTL_BIN: 'true', ETCD_GEN_REMOTE: 'true', PATH: `${helpStubs}:${process.env.PATH ?? ''}` };
     const tables = run('bash', ['-c', '. runbooks/lib.sh && for m in "${MEMBERS[@]}"; do printf "%s|%s|%s\\n" "$m" "${MEMBER_HOST[$m]}" "${PEER_URL[$m]}"; done; printf "%s|%s" "$CLUSTER" "$DATA_DIR"'], { cwd: dir, env: tools });
     assert.equal(tables.status, 0, tables.stderr);
     assert.equal(tables.stdout, `${model.members.map((m) => `${m.name}|${m.host}|${m.peerUrl}\n`).join('')}${model.name}|${model.paths.data}`);
@@ -218,6 +223,7 @@ describe('second line of defence: values validation refuses run nothing from the
       const help = run('bash', [f.path, '--help'], { cwd: dir, env: tools });
       assert.equal(help.status, 0, `${f.path} --help: ${help.stderr}`);
     }
+    assert.equal(existsSync(stubCalled), false, 'no runbook ran openssl or curl for --help');
     // cloud-init user-data: still one YAML document of the expected shape, each file at the path the model
     // names, and every runcmd step exactly the model's (whose values go through the one quoting helper).
     for (const m of model.members) {

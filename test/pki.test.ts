@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { build } from '../src/pipeline.js';
 import { InputError } from '../src/diagnostics.js';
-import { minimalCluster, needTools, readTree, run, tempDir } from './helpers.js';
+import { minimalCluster, readTree, tempDir } from './helpers.js';
 
 const DAY = 86_400_000;
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -182,23 +182,6 @@ describe('pki', () => {
     // An RSA key beside an ECDSA certificate.
     writeFileSync(path.join(p.secrets, 'ca.key'), rsa.export({ type: 'pkcs1', format: 'pem' }));
     assert.match(await inputError(p.build()), /ca\.key: this key does not belong to .*ca\.crt/);
-  });
-
-  it('takes a CA made by cfssl (PKCS#1 RSA key) as it is and signs with it', async (t) => {
-    if (!needTools(t, ['cfssl', 'cfssljson'])) return;
-    const p = project(t);
-    const csr = JSON.stringify({ CN: 'etcd-ca', key: { algo: 'rsa', size: 2048 }, names: [{ O: 'Kubernetes', OU: 'etcd' }] });
-    const gen = run('sh', ['-c', 'cfssl gencert -initca - | cfssljson -bare ca'], { cwd: p.dir, input: csr });
-    assert.equal(gen.status, 0, gen.stderr);
-    assert.match(readFileSync(path.join(p.dir, 'ca-key.pem'), 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
-    mkdirSync(p.secrets, { mode: 0o700 });
-    copyFileSync(path.join(p.dir, 'ca.pem'), path.join(p.secrets, 'ca.crt'));
-    copyFileSync(path.join(p.dir, 'ca-key.pem'), path.join(p.secrets, 'ca.key'));
-    const result = await p.build();
-    assert.equal(result.pki.pairs.get('ca')?.action, 'reused');
-    const ca = new X509Certificate(readFileSync(path.join(p.dir, 'ca.pem')));
-    const leaf = new X509Certificate(readTree(p.out).get('nodes/etcd3/root/etc/etcd/pki/peer.crt')?.contents ?? '');
-    assert.ok(leaf.verify(ca.publicKey) && leaf.issuer === ca.subject, 'leaves are signed by the cfssl CA');
   });
 
   it('never replaces a CA: half a CA, a lost CA, or another cluster\'s CA stop the build', async (t) => {

@@ -10,11 +10,10 @@
  */
 import type { EtcdFlagKind } from '../resources.js';
 
-/**
- * Why etcd refuses a value: `syntax` (not the kind's form), `range` (the form, but too large for the
- * type), `unit` (a duration that is a bare number other than 0, such as `5`).
- */
-export type FlagValueProblem = 'syntax' | 'range' | 'unit';
+import type { FlagValueProblem } from '../messages.js';
+
+/** Why etcd refuses a value (the type lives with its message in src/messages.ts). */
+export type { FlagValueProblem };
 
 /** A value in etcd.extraFlags after the schema: what cluster.yaml's YAML gave. */
 export type ExtraFlagValue = string | number | boolean;

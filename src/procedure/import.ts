@@ -143,34 +143,40 @@ function parsePort(s: Sourced, field: string, diagnostics: Diagnostic[]): number
   return Number(s.value);
 }
 
-interface Member {
+/** A member as CLUSTER_NODES names it, with the entry it came from. */
+export interface Member {
   name: string;
   host: string;
   origin: Sourced;
 }
 
-/**
- * The cluster.yaml and CA that describe the procedure's cluster. Throws InputError with every problem
- * found (FILE:LINE:COL); warnings come back in the result.
- */
-export function importProcedure(files: ProcedureFiles, options: ImportOptions): ImportResult {
-  const diagnostics: Diagnostic[] = [];
-  const notes: string[] = [];
-  const fail = (): never => {
-    throw new InputError(diagnostics);
-  };
-  if (files.confs.size === 0) {
-    diagnostics.push(diag('error', { file: files.dir, line: 1, column: 1 }, '', m.noConfFiles));
-  }
+/** The cluster-wide fields of the conf files (the same in every file), with the ports read. */
+export interface SharedFields {
+  token: Sourced;
+  clusterNodes: Sourced;
+  clientPortText: Sourced;
+  peerPortText: Sourced;
+  clientPort: number | null;
+  peerPort: number | null;
+}
+
+/** Phase 1: every conf file parsed; problems go into `diagnostics`, unknown keys into `notes`. */
+export function parseConfs(files: ProcedureFiles, diagnostics: Diagnostic[], notes: string[]): ConfFile[] {
+  if (files.confs.size === 0) diagnostics.push(diag('error', { file: files.dir, line: 1, column: 1 }, '', m.noConfFiles));
   const confs: ConfFile[] = [];
   for (const [file, text] of files.confs) {
     const parsed = parseConf(file, text, notes);
     diagnostics.push(...parsed.diagnostics);
     confs.push(parsed.conf);
   }
-  if (diagnostics.length > 0) fail();
+  return confs;
+}
 
-  // Cluster-wide fields: the same in every file.
+/**
+ * Phase 2: the cluster-wide fields, which every file must give alike (each difference is a problem at the
+ * later file), and the two ports, each checked in every file. `confs` is non-empty and fully parsed.
+ */
+export function sharedFields(confs: readonly ConfFile[], diagnostics: Diagnostic[]): SharedFields {
   const shared = (field: ConfField): Sourced => {
     const first = confs[0]?.fields[field] as Sourced;
     for (const c of confs.slice(1)) {
@@ -188,8 +194,15 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
   }
   const clientPort = parsePort(clientPortText, 'CLIENT_PORT', diagnostics);
   const peerPort = parsePort(peerPortText, 'PEERS_PORT', diagnostics);
+  return { token, clusterNodes, clientPortText, peerPortText, clientPort, peerPort };
+}
 
-  // CLUSTER_NODES: name=https://host:port, comma-separated (etcd's --initial-cluster).
+/**
+ * Phase 3: CLUSTER_NODES, `name=https://host:port` comma-separated (etcd's --initial-cluster), as members
+ * each at its column. `badEntries` is true when an entry could not be read (then conf files whose member
+ * is missing are not reported again).
+ */
+export function clusterMembers(clusterNodes: Sourced, peerPort: number | null, diagnostics: Diagnostic[]): { members: Member[]; badEntries: boolean } {
   const members: Member[] = [];
   let badEntries = false;
   let offset = 0;
@@ -208,7 +221,20 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
     if (members.some((x) => x.name === name)) diagnostics.push(diag('error', at, 'CLUSTER_NODES', m.clusterNodesDuplicate(name)));
     members.push({ name, host: url.host, origin: at });
   }
-  // Each conf file is one of those members, at the same peer URL.
+  return { members, badEntries };
+}
+
+/**
+ * Phase 4: each conf file is one of the members, once, at the same peer URL; a member with no conf file
+ * is a note.
+ */
+export function checkConfsAgainstMembers(
+  confs: readonly ConfFile[],
+  cluster: { members: readonly Member[]; badEntries: boolean; clusterNodes: Sourced; peerPort: number | null },
+  diagnostics: Diagnostic[],
+  notes: string[],
+): void {
+  const { members, badEntries, clusterNodes, peerPort } = cluster;
   const seen = new Set<string>();
   for (const c of confs) {
     const name = c.fields.NODE_NAME as Sourced;
@@ -228,46 +254,52 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
     }
   }
   for (const x of members) if (!seen.has(x.name)) notes.push(m.memberWithoutConf(x.name, `${clusterNodes.file}:${clusterNodes.line}`));
+}
 
-  // The running cluster's members, when given: it is the truth about membership today.
-  if (options.memberList) checkMemberList(options.memberList, members, clientPort, peerPort, diagnostics, notes);
-
-  // The CA: both halves, a CA, a key that is its own, in the clear.
+/**
+ * Phase 5: the CA (ca.pem, ca-key.pem): both halves, a CA certificate, a key type etcd-gen issues with,
+ * a key in the clear that is its own. Gives the key type (`tls.key`), or null after a problem.
+ */
+export function checkCa(files: ProcedureFiles, diagnostics: Diagnostic[]): string | null {
   const caFile = path.join(files.dir, 'ca.pem');
   const caKeyFile = path.join(files.dir, 'ca-key.pem');
   const at1 = (file: string) => ({ file, line: 1, column: 1 });
-  let caType: string | null = null;
   if (files.caCert === null || files.caKey === null) {
     diagnostics.push(diag('error', at1(files.caCert === null ? caFile : caKeyFile), '', m.caMissing(caFile, caKeyFile)));
-  } else {
-    let cert: X509Certificate | null = null;
-    try {
-      cert = new X509Certificate(files.caCert);
-    } catch {
-      diagnostics.push(diag('error', at1(caFile), '', m.caNotACert));
-    }
-    if (cert !== null) {
-      caType = keyTypeOf(cert);
-      if (!cert.ca) diagnostics.push(diag('error', at1(caFile), '', m.caNotCa));
-      if (caType === null) diagnostics.push(diag('error', at1(caFile), '', m.caKeyType));
-      const key = readPrivateKey(files.caKey);
-      if ('problem' in key) diagnostics.push(diag('error', at1(caKeyFile), '', key.problem === 'encrypted' ? m.caKeyEncrypted : m.caKeyNotAKey));
-      else {
-        let matches = false;
-        try {
-          matches = cert.checkPrivateKey(key.key);
-        } catch {
-          matches = false;
-        }
-        if (!matches) diagnostics.push(diag('error', at1(caKeyFile), '', m.caKeyMismatch(caFile)));
-      }
-    }
+    return null;
   }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(files.caCert);
+  } catch {
+    diagnostics.push(diag('error', at1(caFile), '', m.caNotACert));
+    return null;
+  }
+  const caType = keyTypeOf(cert);
+  if (!cert.ca) diagnostics.push(diag('error', at1(caFile), '', m.caNotCa));
+  if (caType === null) diagnostics.push(diag('error', at1(caFile), '', m.caKeyType));
+  const key = readPrivateKey(files.caKey);
+  if ('problem' in key) diagnostics.push(diag('error', at1(caKeyFile), '', key.problem === 'encrypted' ? m.caKeyEncrypted : m.caKeyNotAKey));
+  else {
+    let matches = false;
+    try {
+      matches = cert.checkPrivateKey(key.key);
+    } catch {
+      matches = false;
+    }
+    if (!matches) diagnostics.push(diag('error', at1(caKeyFile), '', m.caKeyMismatch(caFile)));
+  }
+  return caType;
+}
 
-  // The shared certificate's names beyond the members' hosts and loopback: a load balancer, kept as extraSANs.
+/**
+ * Phase 6: what the shared certificates carry over. The names of etcd-csr.json beyond the members'
+ * hosts and loopback (a load balancer), kept as extraSANs; and the shared certificates' serials, for
+ * their revocation after the move. An unreadable file is a note.
+ */
+export function sharedCertificates(files: ProcedureFiles, members: readonly Member[], notes: string[]): { extraSANs: string[]; sharedCerts: ImportResult['sharedCerts'] } {
   const extraSANs: string[] = [];
   if (files.csr !== null) {
-    const csrFile = path.join(files.dir, 'etcd-csr.json');
     try {
       const hosts = (JSON.parse(files.csr) as { hosts?: unknown }).hosts;
       if (Array.isArray(hosts)) {
@@ -278,7 +310,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
         }
       }
     } catch {
-      notes.push(m.csrUnreadable(csrFile));
+      notes.push(m.csrUnreadable(path.join(files.dir, 'etcd-csr.json')));
     }
   }
   const sharedCerts: ImportResult['sharedCerts'] = [];
@@ -290,15 +322,32 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
       notes.push(m.sharedCertUnreadable(file));
     }
   }
-  if (diagnostics.length > 0) fail();
+  return { extraSANs, sharedCerts };
+}
 
-  const name = options.name ?? clusterNameFrom(members[0]?.name ?? '');
+/** One line of the written cluster.yaml, with the procedure's line it came from (for its problems). */
+export interface YamlLine {
+  text: string;
+  origin?: Sourced;
+}
+
+/**
+ * Phase 7: the cluster.yaml text, each value with a comment saying where it came from, as lines that
+ * keep their origin.
+ */
+export function clusterYamlLines(
+  files: ProcedureFiles,
+  options: ImportOptions,
+  found: { fields: SharedFields; members: readonly Member[]; caType: string | null; extraSANs: readonly string[] },
+): YamlLine[] {
+  const { token, clusterNodes, clientPort, clientPortText, peerPort, peerPortText } = found.fields;
+  const name = options.name ?? clusterNameFrom(found.members[0]?.name ?? '');
   const schemaFile = path.join(packageRoot, 'schema', 'cluster.schema.json');
   const relative = path.relative(path.dirname(path.resolve(options.configFile)), schemaFile);
   const schemaPath = relative.startsWith('..') && relative.split(path.sep).length > 6 ? schemaFile : relative.split(path.sep).join('/');
   const where = (s: Sourced): string => `${s.file}:${s.line}`;
   const q = (v: string): string => JSON.stringify(v);
-  const lines: { text: string; origin?: Sourced }[] = [
+  const lines: YamlLine[] = [
     { text: `# yaml-language-server: $schema=${schemaPath}` },
     { text: `# Written by etcd-gen import from ${files.dir}, the env directory of a cluster built by the manual` },
     { text: '# procedure. Each value says where it came from. The CA is kept (secrets/ca.crt, ca.key), so members' },
@@ -309,7 +358,7 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
     { text: `  version: ${q(options.etcdVersion)}${' '.repeat(Math.max(1, 20 - options.etcdVersion.length))}# --etcd-version: what the members run (etcd --version)` },
     { text: `nodes:                          # CLUSTER_NODES, ${where(clusterNodes)}` },
   ];
-  for (const x of members) {
+  for (const x of found.members) {
     lines.push({ text: `  - name: ${q(x.name)}`, origin: x.origin });
     lines.push({ text: `    host: ${q(x.host)}`, origin: x.origin });
   }
@@ -317,23 +366,52 @@ export function importProcedure(files: ProcedureFiles, options: ImportOptions): 
   lines.push({ text: `  client: ${clientPort}                  # CLIENT_PORT, ${where(clientPortText)}`, origin: clientPortText });
   lines.push({ text: `  peer: ${peerPort}                    # PEERS_PORT, ${where(peerPortText)}`, origin: peerPortText });
   lines.push({ text: 'tls:' });
-  lines.push({ text: `  key: ${caType}               # the CA's key type (ca.pem); new member certificates use it too` });
-  if (extraSANs.length > 0) lines.push({ text: `  extraSANs: [${extraSANs.map(q).join(', ')}]   # etcd-csr.json hosts that name no member` });
+  lines.push({ text: `  key: ${found.caType}               # the CA's key type (ca.pem); new member certificates use it too` });
+  if (found.extraSANs.length > 0) lines.push({ text: `  extraSANs: [${found.extraSANs.map(q).join(', ')}]   # etcd-csr.json hosts that name no member` });
   lines.push({ text: 'paths:' });
   lines.push({ text: `  data: ${q(options.dataDir ?? '/var/lib/etcd')}          # ${options.dataDir ? '--data-dir' : "the procedure's data directory (--data-dir if yours differs)"}: kept in place` });
-  const clusterYaml = `${lines.map((l) => l.text).join('\n')}\n`;
+  return lines;
+}
 
-  // The written file must build; a problem in it is reported at the procedure's line it came from.
-  const result = validateCluster(parseClusterSource(clusterYaml, options.configFile));
+/**
+ * Phase 8: the written cluster.yaml must build. Its problems are reported at the procedure's line each
+ * value came from; errors throw InputError, warnings come back.
+ */
+export function validateImported(lines: readonly YamlLine[], configFile: string): { clusterYaml: string; warnings: Diagnostic[] } {
+  const clusterYaml = `${lines.map((l) => l.text).join('\n')}\n`;
+  const result = validateCluster(parseClusterSource(clusterYaml, configFile));
   const mapped = result.diagnostics.map((d) => {
     const origin = lines[d.position.line - 1]?.origin;
     return origin ? { ...d, file: origin.file, position: { line: origin.line, column: origin.column } } : d;
   });
   if (!result.config) throw new InputError(mapped.filter((d) => d.severity === 'error'));
+  return { clusterYaml, warnings: mapped.filter((d) => d.severity === 'warning') };
+}
 
+/**
+ * The cluster.yaml and CA that describe the procedure's cluster, by the phases above. Throws InputError
+ * with every problem found (FILE:LINE:COL); warnings come back in the result.
+ */
+export function importProcedure(files: ProcedureFiles, options: ImportOptions): ImportResult {
+  const diagnostics: Diagnostic[] = [];
+  const notes: string[] = [];
+  const stopOnProblems = (): void => {
+    if (diagnostics.length > 0) throw new InputError(diagnostics);
+  };
+  const confs = parseConfs(files, diagnostics, notes);
+  stopOnProblems();
+  const fields = sharedFields(confs, diagnostics);
+  const { members, badEntries } = clusterMembers(fields.clusterNodes, fields.peerPort, diagnostics);
+  checkConfsAgainstMembers(confs, { members, badEntries, clusterNodes: fields.clusterNodes, peerPort: fields.peerPort }, diagnostics, notes);
+  // The running cluster's members, when given: it is the truth about membership today.
+  if (options.memberList) checkMemberList(options.memberList, members, fields.clientPort, fields.peerPort, diagnostics, notes);
+  const caType = checkCa(files, diagnostics);
+  const { extraSANs, sharedCerts } = sharedCertificates(files, members, notes);
+  stopOnProblems();
+  const { clusterYaml, warnings } = validateImported(clusterYamlLines(files, options, { fields, members, caType, extraSANs }), options.configFile);
   notes.push(m.unitNotRead);
   if (sharedCerts.length > 0) notes.push(m.revokeShared(options.configFile, sharedCerts.map((c) => c.file)));
-  return { clusterYaml, caCertPem: files.caCert ?? '', caKeyPem: files.caKey ?? '', notes, sharedCerts, warnings: mapped.filter((d) => d.severity === 'warning') };
+  return { clusterYaml, caCertPem: files.caCert ?? '', caKeyPem: files.caKey ?? '', notes, sharedCerts, warnings };
 }
 
 /** `k8s1-etcd1.k8s.lan` -> `k8s1`: the first label without a trailing `-etcd<N>` or `<N>`. */

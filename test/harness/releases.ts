@@ -5,7 +5,8 @@
  * binaries in $ETCD_GEN_CACHE/etcd/<version>/bin (see cacheDir). A live suite asks for
  * `every` release (e2e, sandbox, the flag check) or the `newest` of each line from 3.5 on (the runbook
  * suite, the longest). ETCD_GEN_TEST_ETCD narrows the choice: a comma-separated list of versions
- * (`3.7.3` or `3.5.35,3.7.3`), each of which must be in the cache.
+ * (`3.7.3` or `3.5.35,3.7.3`), each of which must be in the cache; or `PATH`: the etcd on PATH alone,
+ * cache or not (what a plain Debian machine has; under CI too, where the fallback below is off).
  *
  * Without ETCD_GEN_TEST_ETCD: under CI=true every matrix release must be in the cache (a release whose
  * binaries are missing fails the run, never a silent skip); on a laptop the cached ones run, and with
@@ -73,6 +74,7 @@ export type ReleaseScope = 'every' | 'newest' | `${number}.${number}`;
  */
 export function selectReleases(scope: ReleaseScope): { releases: TestRelease[]; missing: string[] } {
   const asked = (process.env.ETCD_GEN_TEST_ETCD ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  if (asked.length === 1 && asked[0] === 'PATH') return { releases: [], missing: [] };
   const rows = matrixRows().map((r) => r.version);
   const line = scope !== 'every' && scope !== 'newest' ? scope : null;
   const wanted =

@@ -21,11 +21,14 @@ const PATH_OF_RELEASES = ['3.4.23', '3.5.30', '3.5.36', '3.6.17', '3.7.4'];
 const DOWNGRADE_TO = '3.6.17';
 const MEMBER_BIN = '/opt/etcd-gen-test/bin';
 
-/** A client writing PREFIX1, PREFIX2, ... through every endpoint; `stop` gives each write's outcome and time. */
-function startWriter(cluster: LoopbackCluster, prefix: string): { stop(): Promise<{ failed: string[]; writes: number; longestMs: number }> } {
+/**
+ * A client writing PREFIX1, PREFIX2, ... through every endpoint; `stop` gives each write's outcome and
+ * time, and the acknowledged keys that a read of the prefix afterwards lacks (`missing`).
+ */
+function startWriter(cluster: LoopbackCluster, prefix: string): { stop(): Promise<{ failed: string[]; writes: number; longestMs: number; missing: string[] }> } {
   const stopFile = path.join(cluster.dir, `stop-writer-${prefix.replace(/\W/g, '_')}`);
   const aliases = path.join(cluster.out, 'admin', 'aliases.sh');
-  const script = `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); s=$(date +%s%N); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo "ok $(( ($(date +%s%N) - s) / 1000000 ))"; else echo "FAILED $i after $(( ($(date +%s%N) - s) / 1000000 ))ms: $(tail -n 1 <<<"$err")"; fi; done`;
+  const script = `. ${aliases}; i=0; while [ ! -e ${stopFile} ] && [ -d ${path.dirname(stopFile)} ]; do i=$((i+1)); s=$(date +%s%N); if err=$(etcdctl_cluster put ${prefix}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo "ok $i $(( ($(date +%s%N) - s) / 1000000 ))"; else echo "FAILED $i after $(( ($(date +%s%N) - s) / 1000000 ))ms: $(tail -n 1 <<<"$err")"; fi; done`;
   const writer = spawn('ip', ['netns', 'exec', cluster.netns, 'bash', '-c', script], { env: cluster.env });
   let written = '';
   writer.stdout.on('data', (d: Buffer) => (written += d.toString()));
@@ -36,8 +39,12 @@ function startWriter(cluster: LoopbackCluster, prefix: string): { stop(): Promis
       writeFileSync(stopFile, '');
       await done;
       const lines = written.trim().split('\n').filter(Boolean);
-      const ms = lines.map((l) => Number(/^ok (\d+)$/.exec(l)?.[1] ?? /after (\d+)ms/.exec(l)?.[1] ?? 0));
-      return { failed: lines.filter((l) => !l.startsWith('ok ')), writes: lines.length, longestMs: Math.max(0, ...ms) };
+      const ms = lines.map((l) => Number(/^ok \d+ (\d+)$/.exec(l)?.[1] ?? /after (\d+)ms/.exec(l)?.[1] ?? 0));
+      const got = cluster.etcdctl('etcdctl_cluster', `get --prefix ${prefix} --keys-only`);
+      if (got.status !== 0) throw new Error(`reading back ${prefix}: ${got.stderr}`);
+      const have = new Set(got.stdout.split('\n').filter(Boolean));
+      const missing = lines.flatMap((l) => /^ok (\d+) /.exec(l)?.[1] ?? []).map((i) => `${prefix}${i}`).filter((k) => !have.has(k));
+      return { failed: lines.filter((l) => !l.startsWith('ok ')), writes: lines.length, longestMs: Math.max(0, ...ms), missing };
     },
   };
 }
@@ -182,6 +189,7 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3
     const wallMs = Date.now() - started;
     const w = await writer.stop();
     assert.ok(w.writes >= 10, `the writer kept writing (${w.writes} writes)`);
+    assert.deepEqual(w.missing, [], `every acknowledged write reads back after ${from} -> ${to}`);
     assert.deepEqual(versions(cluster), cluster.members.map(() => to), `every member runs ${to}`);
     assert.equal(clusterVersion(cluster), `3.${to.split('.')[1]}.0`, 'the cluster version moved');
     for (const key of written) {

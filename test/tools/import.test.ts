@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from '../src/pipeline.js';
-import { formatDiagnostic, InputError } from '../src/diagnostics.js';
-import { clusterNameFrom, importProcedure, readProcedureDir, type ProcedureFiles } from '../src/procedure/import.js';
-import { hasTool, isCI, readTree, runCli, tempDir } from './helpers.js';
-import { makeProcedureEnv, PROCEDURE_TOKEN } from './harness/procedure.js';
+import { build } from '../../src/pipeline.js';
+import { formatDiagnostic, InputError } from '../../src/diagnostics.js';
+import { clusterNameFrom, importProcedure, readProcedureDir, type ProcedureFiles } from '../../src/procedure/import.js';
+import { hasTool, isCI, readTree, runCli, tempDir } from '../helpers.js';
+import { makeProcedureEnv, PROCEDURE_TOKEN } from '../harness/procedure.js';
 
 const NODES = ['k8s1-etcd1.k8s.lan', 'k8s1-etcd2.k8s.lan', 'k8s1-etcd3.k8s.lan'].map((n) => ({ name: n, host: n }));
 const haveCfssl = hasTool('cfssl') && hasTool('cfssljson');
@@ -38,7 +38,9 @@ function withConf(name: string, edit: (text: string) => string): ProcedureFiles 
   return { ...files, confs };
 }
 
-describe('import', { skip: !haveCfssl && !isCI ? 'needs cfssl and cfssljson (golang-cfssl); .ci/run installs them' : false }, () => {
+const skipWhy = !haveCfssl && !isCI ? 'needs cfssl and cfssljson (golang-cfssl); .ci/run installs them' : false;
+if (skipWhy) process.stderr.write(`\n!!! SKIPPED "import": ${skipWhy}. This check did NOT run. !!!\n\n`);
+describe('import', { skip: skipWhy }, () => {
   before(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'etcd-gen-import-'));
     env = makeProcedureEnv(root, NODES, { keyBits: 2048 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
-import { minimalCluster, needTools, readTree, run, runCli, tempDir } from './helpers.js';
+import { minimalCluster, needTools, readTree, run, runCli, tempDir } from '../helpers.js';
 
 const certCount = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length;
 
