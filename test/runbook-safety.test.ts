@@ -83,3 +83,26 @@ test('bootstrap guard: starts with a WAL, on a join file, or on the first bootst
   writeFileSync(join, 'ETCD_INITIAL_CLUSTER_STATE=existing\n');
   assert.equal(guardRun('check', 'existing').status, 0);
 });
+
+test('bounded restarts: upgrade.sh, takeover.sh and rotate-certs.sh restart etcd only through member_restart, which gives up after ETCD_GEN_WAIT', async (t) => {
+  const { out } = await buildInto(t, minimalCluster);
+  for (const name of ['upgrade.sh', 'takeover.sh', 'rotate-certs.sh']) {
+    const text = readFileSync(path.join(out, 'runbooks', name), 'utf8');
+    const unbounded = text.split('\n').filter((l) => /systemctl (restart|start)\b/.test(l) && !/--no-block|timeout /.test(l));
+    assert.deepEqual(unbounded, [], `${name}: every blocking systemctl restart or start has a bound`);
+    if (name !== 'takeover.sh' || /systemctl restart/.test(text)) assert.doesNotMatch(text, /systemctl restart \$\(shq "\$UNIT"\)"/, `${name}: no blocking restart of its own`);
+  }
+  const scratch = tempDir(t);
+  // A member whose etcd never comes back: systemctl restart waits for ever.
+  writeFileSync(path.join(scratch, 'systemctl'), '#!/bin/sh\n[ "$1" = restart ] && exec sleep 600\nexit 0\n', { mode: 0o755 });
+  writeFileSync(path.join(scratch, 'remote'), `#!/bin/sh\nPATH=${scratch}:$PATH exec sh -c "$2"\n`, { mode: 0o755 });
+  const r = run('bash', ['-c', '. runbooks/lib.sh && member_restart 10.0.0.11 "echo before >&2"'], {
+    cwd: out,
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', ETCDCTL_BIN: 'true', ETCD_GEN_REMOTE: path.join(scratch, 'remote'), ETCD_GEN_WAIT: '1' },
+  });
+  assert.equal(r.signal, null, 'member_restart returned by itself');
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^before$/m, 'the code before the restart ran on the member');
+  assert.match(r.stderr, /etcd on 10\.0\.0\.11 did not come back within 1s of its restart/);
+});

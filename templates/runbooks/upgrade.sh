@@ -279,7 +279,7 @@ for m in "${order[@]}"; do
   remote "${MEMBER_HOST[$m]}" "mkdir -p $(shq "$(dirname -- "$MARKER")") && printf '%s\n' $(shq "$ETCD_VERSION") >$(shq "$MARKER")" || die "$EXIT_FAILED" "$m cannot be reached: nothing was installed there"
   install_release "$m" || die "$EXIT_FAILED" "installing etcd $ETCD_VERSION on $m failed (its etcd still runs the old release); fix that and run this again"
   say "$m: etcd $ETCD_VERSION, etcd.conf and the unit installed; restarting"
-  remote "${MEMBER_HOST[$m]}" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"
+  member_restart "${MEMBER_HOST[$m]}" || die "$EXIT_FAILED" "restarting etcd on $m failed or did not finish within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the members after it were not touched, and a rerun finishes the upgrade"
   retry_within_wait healthy "${CLIENT_URL[$m]}" ||
     die "$EXIT_FAILED" "$m is not healthy on etcd $ETCD_VERSION after ${ETCD_GEN_WAIT:-120}s (etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}): check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the other members serve"
   read_status
