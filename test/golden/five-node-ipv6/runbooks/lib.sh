@@ -487,6 +487,18 @@ member_stop() { remote "$1" "systemctl stop $(shq "$UNIT")"; }
 # Enabled as well, so that the member comes back after a reboot (a member added by add-member.sh was never
 # enabled by hand); not a blocking start: a member is ready only once it has joined its peers.
 member_start() { remote "$1" "systemctl enable --quiet $(shq "$UNIT") && systemctl start --no-block $(shq "$UNIT")"; }
+# A blocking restart of etcd on the member at HOST ($1), after the shell code $2 (optional) there: etcd tells
+# systemd it is ready once it has rejoined its running peers. The unit has no start timeout (a member
+# waiting for its peers must not be killed), so the wait is bounded here, by ETCD_GEN_WAIT seconds; past
+# it the restart goes on on the member, and the runbook fails with what systemctl said.
+member_restart() {
+  local host=$1 before=${2:-} wait=${ETCD_GEN_WAIT:-120} said
+  said=$(remote "$host" "${before:+$before
+}timeout $wait systemctl restart $(shq "$UNIT")" 2>&1) && return 0
+  [ -z "$said" ] || printf '%s\n' "$said" >&2
+  say "etcd on $host did not come back within ${wait}s of its restart, or the restart failed${said:+ (said: ${said##*$'\n'})}"
+  return 1
+}
 
 # Shell code for a member that sets d to the data dir, and aside to where data set aside for REASON
 # goes: DATA_DIR.REASON-STAMP beside the data dir, or DATA_DIR/REASON-STAMP inside it when the data dir

@@ -56,7 +56,7 @@ if [ -n "$tarball" ]; then
   fi
 fi
 for m in "${MEMBERS[@]}"; do
-  for f in "$CONF_FILE" "$UNIT_FILE"; do
+  for f in "$CONF_FILE" "$GUARD_FILE" "$UNIT_FILE"; do
     [ -r "$OUT_DIR/nodes/$m/root$f" ] || die "$EXIT_USAGE" "$OUT_DIR/nodes/$m/root$f is missing: run this from the output etcd-gen built"
   done
 done
@@ -226,15 +226,19 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y ${ETCD_PACKAGES[*]}"
   else
     remote "$host" "$put_files" </dev/null || return 1
   fi
-  local conf_name unit_name
+  local conf_name unit_name guard_name
   conf_name=$(basename -- "$CONF_FILE")
   unit_name=$(basename -- "$UNIT_FILE")
-  tar -cf - -C "$OUT_DIR/nodes/$m/root$(dirname -- "$CONF_FILE")" "$conf_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$UNIT_FILE")" "$unit_name" |
+  guard_name=$(basename -- "$GUARD_FILE")
+  # The guard before the unit that runs it.
+  tar -cf - -C "$OUT_DIR/nodes/$m/root$(dirname -- "$CONF_FILE")" "$conf_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$GUARD_FILE")" "$guard_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$UNIT_FILE")" "$unit_name" |
     remote "$host" "set -eu
 s=\$(mktemp -d $(shq "$(dirname -- "$CONF_FILE")/.upgrade.XXXXXX"))
 tar -xmf - -C \"\$s\" --no-same-owner --no-same-permissions
 chown $(shq "$CONF_OWNER") \"\$s\"/$(shq "$conf_name") && chmod $(shq "$CONF_MODE") \"\$s\"/$(shq "$conf_name")
 mv -f \"\$s\"/$(shq "$conf_name") $(shq "$CONF_FILE")
+chown $(shq "$GUARD_OWNER") \"\$s\"/$(shq "$guard_name") && chmod $(shq "$GUARD_MODE") \"\$s\"/$(shq "$guard_name")
+mv -f \"\$s\"/$(shq "$guard_name") $(shq "$GUARD_FILE")
 chown $(shq "$UNIT_OWNER") \"\$s\"/$(shq "$unit_name") && chmod $(shq "$UNIT_MODE") \"\$s\"/$(shq "$unit_name")
 mv -f \"\$s\"/$(shq "$unit_name") $(shq "$UNIT_FILE")
 rmdir \"\$s\"
@@ -275,7 +279,7 @@ for m in "${order[@]}"; do
   remote "${MEMBER_HOST[$m]}" "mkdir -p $(shq "$(dirname -- "$MARKER")") && printf '%s\n' $(shq "$ETCD_VERSION") >$(shq "$MARKER")" || die "$EXIT_FAILED" "$m cannot be reached: nothing was installed there"
   install_release "$m" || die "$EXIT_FAILED" "installing etcd $ETCD_VERSION on $m failed (its etcd still runs the old release); fix that and run this again"
   say "$m: etcd $ETCD_VERSION, etcd.conf and the unit installed; restarting"
-  remote "${MEMBER_HOST[$m]}" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"
+  member_restart "${MEMBER_HOST[$m]}" || die "$EXIT_FAILED" "restarting etcd on $m failed or did not finish within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the members after it were not touched, and a rerun finishes the upgrade"
   retry_within_wait healthy "${CLIENT_URL[$m]}" ||
     die "$EXIT_FAILED" "$m is not healthy on etcd $ETCD_VERSION after ${ETCD_GEN_WAIT:-120}s (etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}): check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the other members serve"
   read_status
