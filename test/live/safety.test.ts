@@ -4,9 +4,9 @@
  * minimum number of writes, and reads back every acknowledged one from the member that answers.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { run } from '../helpers.js';
+import { run, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { testEachRelease } from '../harness/releases.js';
 import { startClusterWriter } from '../harness/writer.js';
@@ -14,7 +14,7 @@ import { startClusterWriter } from '../harness/writer.js';
 /** Writes through the writer for a while; returns the indices of the acknowledged writes. */
 async function writeSome(cluster: LoopbackCluster, prefix: string, atLeast: number): Promise<number[]> {
   const writer = await startClusterWriter(cluster, prefix);
-  await sleep(3000);
+  await sleep(8000);
   const lines = await writer.stop();
   const acked = lines.flatMap((l, i) => (l === 'ok' ? [i + 1] : []));
   assert.ok(acked.length >= atLeast, `the writer wrote (${acked.length} acknowledged of ${lines.length})`);
@@ -41,6 +41,20 @@ async function waitFor(what: string, check: () => boolean, ms = 30_000): Promise
   }
 }
 
+function memberList(cluster: LoopbackCluster): string[] {
+  const r = cluster.etcdctl('etcdctl_cluster', 'member list -w simple');
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').map((l) => l.split(', ').slice(1, 3).join(' ') + (l.endsWith('true') ? ' learner' : '')).sort();
+}
+
+function rebuildWith(cluster: LoopbackCluster, members: string[]): void {
+  const text = readFileSync(cluster.configFile, 'utf8');
+  const nodes = members.map((m) => `  - { name: ${m}, host: ${cluster.host(m)} }`).join('\n');
+  writeFileSync(cluster.configFile, text.replace(/nodes:\n(?: {2}- .*\n)+/, `nodes:\n${nodes}\n`));
+  const built = runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
+  assert.equal(built.status, 0, built.stderr);
+}
+
 /** Empties a member's data dir as a fresh file system would be: nothing but lost+found. */
 function emptyDataDir(cluster: LoopbackCluster, m: string): void {
   run('rm', ['-rf', cluster.dataDir(m)]);
@@ -48,14 +62,14 @@ function emptyDataDir(cluster: LoopbackCluster, m: string): void {
 }
 
 testEachRelease('safety: runbooks and the unit against the field faults of issue 19', 'newest', { timeout: 1_800_000 }, async (t, release) => {
-  const cluster = await startLoopbackCluster(t, { name: 'sf', release });
+  const cluster = await startLoopbackCluster(t, { name: 'sf', spares: ['m4'], release });
   if (!cluster) return;
   const { runbook, logs } = cluster;
 
   await t.test('lost disk: a member on an empty data dir is refused; replace-member.sh brings it back with every key', async () => {
     for (const m of cluster.members) await waitFor(`the bootstrap record on ${m}`, () => existsSync(recordOf(cluster, m)));
     assert.match(readFileSync(recordOf(cluster, 'm1'), 'utf8'), /^name=m1 ClusterID=\d+ MemberID=\d+ time=/);
-    const acked = await writeSome(cluster, '/sf/one/', 20);
+    const acked = await writeSome(cluster, '/sf/one/', 5);
     await cluster.stop('m1');
     emptyDataDir(cluster, 'm1');
     cluster.start('m1');
@@ -73,7 +87,7 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
   });
 
   await t.test('lost disks: a whole-cluster start with two members emptied never forms a new cluster', async () => {
-    const acked = await writeSome(cluster, '/sf/two/', 20);
+    const acked = await writeSome(cluster, '/sf/two/', 5);
     for (const m of cluster.members) await waitFor(`the bootstrap record on ${m}`, () => existsSync(recordOf(cluster, m)));
     for (const m of cluster.members) await cluster.stop(m);
     emptyDataDir(cluster, 'm1');
@@ -89,6 +103,62 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     const health = runbook('health.sh');
     assert.equal(health.status, 1, health.stdout);
     assert.ok(readdirSync(path.join(cluster.dataDir('m3'), 'member', 'wal')).some((f) => f.endsWith('.wal')), "m3's data is intact");
-    assert.ok(acked.length > 0);
+
+    // The way back without a quorum: a restarted survivor serves no client before it has a quorum, so its
+    // database file is what there is. restore.sh takes it only as what it is.
+    await cluster.stop('m3');
+    const copy = path.join(cluster.dir, 'm3-db-copy.db');
+    copyFileSync(path.join(cluster.dataDir('m3'), 'member', 'snap', 'db'), copy);
+    const refused = runbook('restore.sh', [copy, '--yes']);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /has no snapshot hash .*missing hash.*--from-data-dir-copy; nothing was stopped/);
+    const r = runbook('restore.sh', [copy, '--from-data-dir-copy', '--yes']);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    assert.match(r.stderr, /WARNING: .*writes held only in that member's WAL are missing/);
+    assert.match(r.stderr, /opens: revision \d+, \d+ keys, hash \d+/);
+    assert.match(r.stderr, /does not answer a read \(no quorum\)/);
+    for (const m of cluster.members) {
+      assertReadBack(cluster, `etcdctl_${m}`, '/sf/one/', [1]);
+      assertReadBack(cluster, `etcdctl_${m}`, '/sf/two/', acked);
+    }
+    assert.equal(runbook('health.sh').status, 0);
   });
+
+  await t.test('restore.sh on a healthy cluster: refuses a hash-less copy and a cluster still written to; a failed step puts the old data back', async () => {
+    const snapshot = path.join(cluster.dir, 'healthy.db');
+    const saved = runbook('snapshot.sh', [snapshot]);
+    assert.equal(saved.status, 0, saved.stderr);
+    const after = await writeSome(cluster, '/sf/three/', 5);
+    const copy = path.join(cluster.dir, 'm1-db-copy.db');
+    copyFileSync(path.join(cluster.dataDir('m1'), 'member', 'snap', 'db'), copy);
+    const noHash = runbook('restore.sh', [copy, '--yes']);
+    assert.equal(noHash.status, 2, noHash.stderr);
+    assert.match(noHash.stderr, /--from-data-dir-copy; nothing was stopped/);
+    assert.equal(runbook('health.sh').status, 0, 'nothing was stopped');
+
+    // A client still writes: the revision moves within the watch, and nothing is stopped.
+    const writer = await startClusterWriter(cluster, '/sf/during-restore/');
+    const written = runbook('restore.sh', [snapshot, '--yes'], { env: { ETCD_GEN_RESTORE_WATCH: '3' } });
+    const lines = await writer.stop();
+    assert.equal(written.status, 3, written.stderr);
+    assert.match(written.stderr, /revision moved from \d+ to \d+ in 3s: something still writes/);
+    const acked = lines.flatMap((l, i) => (l === 'ok' ? [i + 1] : []));
+    assert.ok(acked.length >= 5, `the writer wrote (${acked.length} acknowledged of ${lines.length})`);
+    assert.deepEqual(lines.filter((l) => l !== 'ok'), [], 'no write failed: nothing was stopped');
+    assertReadBack(cluster, 'etcdctl_m2', '/sf/during-restore/', acked);
+
+    // The restore fails on m2 after every member stopped: the old data goes back, the cluster serves.
+    const remote = path.join(cluster.dir, 'member-shell-failing-restore');
+    writeFileSync(remote, `#!/bin/sh\ncase "$2" in *"snapshot restore"*) if [ "$1" = ${cluster.host('m2')} ]; then echo '{"level":"fatal","msg":"injected: no space left on device"}' >&2; exit 1; fi ;; esac\nexec ${path.join(cluster.dir, 'member-shell')} "$@"\n`, { mode: 0o755 });
+    const varBefore = new Map(cluster.members.map((m) => [m, readdirSync(path.join(cluster.dir, `var-${m}`)).sort()]));
+    const failed = runbook('restore.sh', [snapshot, '--yes'], { env: { ETCD_GEN_REMOTE: remote, ETCD_GEN_RESTORE_WATCH: '1' } });
+    assert.equal(failed.status, 1, failed.stderr);
+    assert.match(failed.stderr, /the restore \(\w+ said: injected: no space left on device\) on m2 failed; nothing was restored: every member has its old data back and the cluster serves as before/);
+    assert.equal(runbook('health.sh').status, 0);
+    for (const m of cluster.members) assertReadBack(cluster, `etcdctl_${m}`, '/sf/three/', after);
+    for (const m of cluster.members) {
+      assert.deepEqual(readdirSync(path.join(cluster.dir, `var-${m}`)).filter((d) => !d.endsWith('.failed')).sort(), varBefore.get(m), `${m}: no staging left, the data dir back in its place`);
+    }
+  });
+
 });
