@@ -106,3 +106,22 @@ test('bounded restarts: upgrade.sh, takeover.sh and rotate-certs.sh restart etcd
   assert.match(r.stderr, /^before$/m, 'the code before the restart ran on the member');
   assert.match(r.stderr, /etcd on 10\.0\.0\.11 did not come back within 1s of its restart/);
 });
+
+test('no silent exit: a command that fails under set -e names itself, its function and line, and its status; die keeps its code', async (t) => {
+  const { out } = await buildInto(t, minimalCluster);
+  const env = { PATH: process.env.PATH ?? '', ETCDCTL_BIN: 'true' };
+  let r = run('bash', ['-c', '. runbooks/lib.sh; read_config() { cat /no/such/config; }; read_config; echo not reached'], { cwd: out, env });
+  assert.equal(r.status, 1, r.stderr);
+  assert.doesNotMatch(r.stdout, /not reached/);
+  assert.match(r.stderr, /No such file or directory\n.*failed: `cat \/no\/such\/config` \(read_config at .*\) exited with status 1$/m);
+  // A refusal inside a command substitution keeps its exit code (3), and says why once.
+  r = run('bash', ['-c', '. runbooks/lib.sh; x=$(die "$EXIT_REFUSED" "no quorum"); echo "$x"'], { cwd: out, env });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /no quorum/);
+  // What a condition tests is no failure: healthy() failing inside count_healthy's subshells says nothing.
+  r = run('bash', ['-c', '. runbooks/lib.sh; n=$(count_healthy https://127.0.0.1:1 https://127.0.0.1:2); echo "$n"'], { cwd: out, env: { ...env, ETCDCTL_BIN: 'false' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '0');
+  assert.equal(r.stderr, '');
+  assert.match(readFileSync(path.join(out, 'runbooks', 'lib.sh'), 'utf8'), /BASH_VERSINFO\[0\]\}" -eq 4 \] && \[ "\$\{BASH_VERSINFO\[1\]\}" -lt 4/, 'bash 4.4 or later is checked');
+});

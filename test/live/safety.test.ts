@@ -161,4 +161,13 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     }
   });
 
+  await t.test('upgrade.sh says so when /version does not answer, instead of exiting with curl\'s status', () => {
+    const fake = path.join(cluster.dir, 'curl-times-out');
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(path.join(fake, 'curl'), '#!/bin/sh\necho "curl: (28) Operation timed out after 5001 milliseconds with 0 bytes received" >&2\nexit 28\n', { mode: 0o755 });
+    const r = runbook('upgrade.sh', ['--yes'], { env: { PATH: `${fake}:${cluster.env.PATH ?? ''}` } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /answers etcdctl but not the cluster version: https:\/\/127\.0\.0\.\d:2379\/version did not answer \(curl said: curl: \(28\) Operation timed out/);
+  });
+
 });
