@@ -170,4 +170,20 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     assert.match(r.stderr, /answers etcdctl but not the cluster version: https:\/\/127\.0\.0\.\d:2379\/version did not answer \(curl said: curl: \(28\) Operation timed out/);
   });
 
+  await t.test('snapshot.sh without a quorum: from the member that applied the most, with a warning; restore.sh brings back every key', async () => {
+    const acked = await writeSome(cluster, '/sf/four/', 5);
+    await sleep(2000);
+    await cluster.kill('m2');
+    await cluster.kill('m3');
+    const file = path.join(cluster.dir, 'no-quorum.db');
+    const r = runbook('snapshot.sh', [file]);
+    assert.equal(r.status, 0, `${r.stderr}\n${logs()}`);
+    assert.match(r.stderr, /m1 answers without a quorum: applied raft index \d+/);
+    assert.match(r.stderr, /WARNING: sf has no quorum: taking the snapshot from m1, .*the last acknowledged writes may be missing/);
+    const restored = runbook('restore.sh', [file, '--yes']);
+    assert.equal(restored.status, 0, `${restored.stderr}\n${logs()}`);
+    for (const m of cluster.members) assertReadBack(cluster, `etcdctl_${m}`, '/sf/four/', acked);
+    assert.equal(runbook('health.sh').status, 0);
+  });
+
 });
