@@ -186,4 +186,22 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     assert.equal(runbook('health.sh').status, 0);
   });
 
+  await t.test('defrag.sh refuses, before it changes anything, while a member lacks 1.2 times its in-use size of free disk, or is down', async () => {
+    const fakeBin = path.join(cluster.dir, 'full-disk-defrag');
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(path.join(fakeBin, 'df'), '#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/full 100 99 1 99% /"\n', { mode: 0o755 });
+    const remote = path.join(cluster.dir, 'member-shell-full-defrag');
+    writeFileSync(remote, `#!/bin/sh\nif [ "$1" = ${cluster.host('m2')} ]; then exec ${path.join(cluster.dir, 'member-shell')} "$1" "PATH=${fakeBin}:\\$PATH; $2"; fi\nexec ${path.join(cluster.dir, 'member-shell')} "$@"\n`, { mode: 0o755 });
+    const full = runbook('defrag.sh', ['--yes'], { env: { ETCD_GEN_REMOTE: remote } });
+    assert.equal(full.status, 3, full.stderr);
+    assert.match(full.stderr, /m2 has 1 KiB free on \/var\/lib\/etcd, and its defrag needs \d+ KiB \(1\.2 times the \d+ bytes its database uses\)/);
+    assert.doesNotMatch(full.stderr, /compacting|defragmenting/);
+    await cluster.stop('m3');
+    const down = runbook('defrag.sh', ['--yes']);
+    assert.equal(down.status, 3, down.stderr);
+    assert.match(down.stderr, /m3 .*not healthy/);
+    cluster.start('m3');
+    assert.ok(await cluster.waitHealthy(60_000), logs());
+  });
+
 });
