@@ -204,4 +204,26 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     assert.ok(await cluster.waitHealthy(60_000), logs());
   });
 
+  await t.test('add-member.sh: a rerun resumes the promotion of a learner left unpromoted; replace-member.sh never adds it back as a voter', async () => {
+    rebuildWith(cluster, ['m1', 'm2', 'm3', 'm4']);
+    cluster.deploy('m4');
+    const noPromote = path.join(cluster.dir, 'etcdctl-no-promote');
+    writeFileSync(noPromote, '#!/bin/sh\ncase " $* " in *" member promote "*) echo "Error: etcdserver: can only promote a learner member which is in sync with leader" >&2; exit 1 ;; esac\nexec etcdctl "$@"\n', { mode: 0o755 });
+    const first = runbook('add-member.sh', ['m4', '--yes'], { env: { ETCDCTL_BIN: noPromote, ETCD_GEN_WAIT: '10' } });
+    assert.equal(first.status, 1, first.stderr);
+    assert.match(first.stderr, /it stays a learner \(no vote\)\. Run runbooks\/add-member\.sh m4 again/);
+    assert.match(first.stderr, /can only promote a learner member which is in sync with leader/, 'says what etcd said');
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3', 'started m4 learner']);
+    const replaced = runbook('replace-member.sh', ['m4', '--yes']);
+    assert.equal(replaced.status, 3, replaced.stderr);
+    assert.match(replaced.stderr, /m4 is a learner that was never promoted: runbooks\/add-member\.sh m4 resumes/);
+    const again = runbook('add-member.sh', ['m4', '--yes']);
+    assert.equal(again.status, 0, `${again.stderr}\n${logs()}`);
+    assert.match(again.stderr, /promoted m4 to a voting member/);
+    assert.deepEqual(memberList(cluster), ['started m1', 'started m2', 'started m3', 'started m4']);
+    rebuildWith(cluster, ['m1', 'm2', 'm3']);
+    const removed = runbook('remove-member.sh', ['m4', '--yes']);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.equal(runbook('health.sh').status, 0);
+  });
 });
