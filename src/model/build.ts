@@ -14,6 +14,7 @@ import { shellName } from '../shell.js';
 import { canonicalIp, ipFamily, isLoopback, urlHost } from '../net.js';
 import {
   ETCD_USER,
+  BOOTSTRAP_RECORD_PATH,
   JOIN_ENV_PATH,
   peerCommonName,
   quorumOf,
@@ -29,7 +30,7 @@ import {
   type RunbookModel,
 } from './types.js';
 
-function memberFileOf(install: MemberInstall, content: 'config' | 'unit'): RunbookModel['configFile'] {
+function memberFileOf(install: MemberInstall, content: 'config' | 'unit' | 'guard'): RunbookModel['configFile'] {
   const file = install.files.find((f) => f.content === content);
   if (!file) throw new Error(`no ${content} file among the member files`);
   return { path: file.path, owner: `${file.user}:${file.group}`, mode: file.modeText };
@@ -43,13 +44,14 @@ function ownership(user: string, group: string, mode: number): Ownership {
  * Owners and modes on a member: the keys are etcd's alone; the env file is read by systemd, so root's
  * alone; certificates and the unit are public. The config directories let etcd in through its group.
  */
-function memberInstall(paths: { etc: string; pki: string; data: string; conf: string; unit: string; crl: string }, withCrl: boolean): MemberInstall {
+function memberInstall(paths: { etc: string; pki: string; data: string; conf: string; unit: string; crl: string; guard: string }, withCrl: boolean): MemberInstall {
   const rootOnly = ownership('root', 'root', 0o600);
   const world = ownership('root', 'root', 0o644);
   const etcdOnly = ownership(ETCD_USER, ETCD_USER, 0o600);
   const files: InstallFile[] = [
     { path: paths.conf, role: 'member-config', content: 'config', ...rootOnly },
     { path: paths.unit, role: 'member-unit', content: 'unit', ...world },
+    { path: paths.guard, role: 'member-guard', content: 'guard', ...ownership('root', 'root', 0o755) },
     { path: `${paths.pki}/ca.crt`, role: 'certificate', content: 'ca-cert', ...world },
     { path: `${paths.pki}/server.crt`, role: 'certificate', content: 'server-cert', ...world },
     { path: `${paths.pki}/peer.crt`, role: 'certificate', content: 'peer-cert', ...world },
@@ -124,6 +126,9 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     crl: path.posix.join(base.etc, 'pki', 'ca.crl'),
     unit: UNIT_PATH,
     joinEnv: JOIN_ENV_PATH,
+    guard: path.posix.join(base.etc, 'bootstrap-guard.sh'),
+    bootstrapRecord: BOOTSTRAP_RECORD_PATH,
+    etcdctl: path.posix.join(base.bin, 'etcdctl'),
     stateDirectory: base.data.startsWith('/var/lib/') ? base.data.slice('/var/lib/'.length) : null,
   };
   const k8s = { ...DEFAULTS.kubernetes, ...config.kubernetes };
@@ -205,6 +210,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),
     configFile: memberFileOf(install, 'config'),
     unitFile: memberFileOf(install, 'unit'),
+    guardFile: memberFileOf(install, 'guard'),
     upgrade: {
       installFrom: etcdInstall.from,
       tarballUrl: etcdInstall.tarball?.url ?? '',

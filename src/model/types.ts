@@ -64,6 +64,15 @@ export interface ClusterModel {
      * joins a running cluster (initial-cluster-state=existing) and remove it once it has joined.
      */
     joinEnv: string;
+    /**
+     * The bootstrap guard the unit runs before etcd starts and once it is ready (templates/bootstrap-guard.sh.hbs):
+     * it refuses a start on a data dir whose WAL is gone unless a runbook joins the member or the cluster is new.
+     */
+    guard: string;
+    /** The guard's record that etcd was ready on this host (cluster ID, member ID, time), outside the data dir. */
+    bootstrapRecord: string;
+    /** etcdctl on the member, which the guard asks for the cluster and member ID. */
+    etcdctl: string;
     /** The data dir relative to /var/lib, for systemd's StateDirectory=; null when it is elsewhere. */
     stateDirectory: string | null;
   };
@@ -153,6 +162,8 @@ export interface RunbookModel {
   configFile: { path: string; owner: string; mode: string };
   /** The member's unit, which upgrade.sh installs with etcd.conf (its documentation link names the release). */
   unitFile: { path: string; owner: string; mode: string };
+  /** The bootstrap guard the unit runs (templates/bootstrap-guard.sh.hbs), which upgrade.sh installs with the unit. */
+  guardFile: { path: string; owner: string; mode: string };
   /** What upgrade.sh needs to move a member to this release (src/etcd/upgrade.ts). */
   upgrade: {
     /** etcd.install's route: how the binaries get onto a member. */
@@ -176,6 +187,7 @@ export type FileRole =
   | 'runbook'
   | 'member-config'
   | 'member-unit'
+  | 'member-guard'
   | 'certificate'
   | 'private-key'
   | 'cloud-init'
@@ -200,7 +212,7 @@ export interface InstallDirectory extends Ownership {
 }
 
 /** What a member file holds; render fills it in. */
-export type MemberContent = 'config' | 'unit' | 'ca-cert' | 'server-cert' | 'server-key' | 'peer-cert' | 'peer-key' | 'crl';
+export type MemberContent = 'config' | 'unit' | 'guard' | 'ca-cert' | 'server-cert' | 'server-key' | 'peer-cert' | 'peer-key' | 'crl';
 
 export interface InstallFile extends Ownership {
   /** Absolute path on the member. */
@@ -222,6 +234,8 @@ export interface MemberInstall {
 export const UNIT_PATH = '/etc/systemd/system/etcd.service';
 export const ETCD_USER = 'etcd';
 export const JOIN_ENV_PATH = '/run/etcd-gen/join.env';
+/** On the root disk, outside the sandboxed data dir: it outlives a lost data disk. */
+export const BOOTSTRAP_RECORD_PATH = '/var/lib/etcd-gen/bootstrap.record';
 /** etcd's documented choice for Kubernetes: far more revisions than a cluster writes between a snapshot and its restore. */
 /**
  * Members that make a quorum of `members` voting members: a majority (raft; etcd's FAQ "Why an odd number

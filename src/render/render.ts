@@ -157,6 +157,7 @@ export function renderOutput(
     const contents: Record<MemberContent, () => string> = {
       config: () => render('etcd.conf.hbs', context),
       unit: () => render('etcd.service.hbs', context),
+      guard: () => render('bootstrap-guard.sh.hbs', context),
       'ca-cert': () => trustBundle,
       'server-cert': () => pair(pairs, serverId(member.name)).certPem,
       'server-key': () => pair(pairs, serverId(member.name)).keyPem,

@@ -40,7 +40,7 @@ test("the README's deploy commands give every member path the owner and mode the
   };
   const id = (name: string): number => (name === 'root' ? 0 : name === model.install.user ? uid : -1);
   const paths = [...model.install.directories, ...model.install.files];
-  assert.equal(paths.length, 10, 'three directories and seven files');
+  assert.equal(paths.length, 11, 'three directories and eight files (the bootstrap guard among them)');
   for (const p of paths) {
     const st = statSync(local(p.path));
     assert.deepEqual([st.uid, st.gid, `0${(st.mode & 0o777).toString(8)}`], [id(p.user), id(p.group), p.modeText], p.path);

@@ -92,6 +92,13 @@ describe('shellcheck', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
+  it('passes the bootstrap guard as sh: the unit runs it with /bin/sh', async (t) => {
+    if (!needTools(t, ['shellcheck'])) return;
+    const { out } = await buildInto(t, cluster('ecdsa-p256'));
+    const r = run('shellcheck', ['--shell=sh', '--severity=style', path.join(out, 'nodes', 'etcd1', 'root', 'etc', 'etcd', 'bootstrap-guard.sh')]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
   it('passes the env file as sh: systemd and a shell read it the same way', async (t) => {
     if (!needTools(t, ['shellcheck'])) return;
     const { out } = await buildInto(t, cluster('ecdsa-p256'));

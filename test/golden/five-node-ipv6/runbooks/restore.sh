@@ -6,7 +6,7 @@ require_tools sha256sum
 
 usage() {
   cat <<USAGE
-Usage: $PROG [--help] [--yes] [--token TOKEN] SNAPSHOT
+Usage: $PROG [--help] [--yes] [--force] [--from-data-dir-copy] [--token TOKEN] SNAPSHOT
 
 Disaster recovery: rebuilds the whole etcd cluster $CLUSTER from one snapshot (runbooks/snapshot.sh
 makes them). Everything written after the snapshot is lost.
@@ -15,11 +15,15 @@ Before you start, stop every kube-apiserver that uses this cluster (on each cont
 /etc/kubernetes/manifests/kube-apiserver.yaml out of the manifests directory), so nothing writes to a
 cluster that is about to go back in time. Start them again when this runbook has finished.
 
-Steps: check SNAPSHOT ($SNAPSHOT_TOOL snapshot status, and SNAPSHOT.sha256 when present); stop etcd on
-every member; copy SNAPSHOT to each; restore it there with the member's own name, peer URL and the
+Steps: check SNAPSHOT ($SNAPSHOT_TOOL snapshot status, and SNAPSHOT.sha256 when present); restore it
+here and open it in a throwaway etcd on loopback (ETCD_BIN, default etcd on PATH), which reports its
+revision, key count and hash; read the live cluster's revision twice, ETCD_GEN_RESTORE_WATCH seconds
+apart (default 10): a revision that moves means something still writes, and is refused without --force;
+stop etcd on every member; copy SNAPSHOT to each; restore it there with the member's own name, peer URL and the
 initial cluster of this output, under a new cluster token (default: $CLUSTER_TOKEN-restored-<UTC time>),
 into an empty data dir (the old data is set aside beside it, renamed, never deleted); start every
-member and wait until all are healthy.
+member and wait until all are healthy. When a step on a member fails after the members stopped, the
+old data goes back on every member and they are started again, as the cluster was.
 $(if [ "$RESTORE_BUMPS_REVISION" = true ]; then
   echo "etcd $ETCD_VERSION's etcdutl also moves the revision $REVISION_BUMP forward and marks the old revisions"
   echo "compacted, so Kubernetes' watches and caches never see revisions go back."
@@ -30,17 +34,25 @@ fi)
 
   --yes           do not ask before stopping the cluster
   --token TOKEN   the new cluster's initial cluster token
+  --force         restore although the live cluster's revision moved (something still writes)
+  --from-data-dir-copy
+                  SNAPSHOT is a copy of a data dir's member/snap/db, not a file of snapshot.sh: it has no
+                  snapshot hash (etcd's --skip-hash-check). Writes held only in that member's WAL are
+                  missing from it, and a copy taken from a running member may be torn.
 
-Exit codes: 0 restored and healthy; 1 a step failed; 2 usage or a bad snapshot; 3 refused (a member
-lacks the restore tool or the room for it; nothing was stopped); 4 not confirmed.
+Exit codes: 0 restored and healthy; 1 a step failed (the old data is back); 2 usage or a bad snapshot;
+3 refused (a member lacks the restore tool or the room for it, or the cluster is being written to;
+nothing was stopped); 4 not confirmed.
 USAGE
 }
 
-snapshot="" token="$CLUSTER_TOKEN-restored-$STAMP"
+snapshot="" token="$CLUSTER_TOKEN-restored-$STAMP" force=false from_copy=false
 while [ $# -gt 0 ]; do
   case $1 in
     -h | --help) usage; exit 0 ;;
     -y | --yes) YES=true ;;
+    --force) force=true ;;
+    --from-data-dir-copy) from_copy=true ;;
     --token) [ $# -ge 2 ] || usage_error "--token needs a value"; token=$2; shift ;;
     -*) usage_error "unknown option: $1" ;;
     *) [ -z "$snapshot" ] || usage_error "one SNAPSHOT only"; snapshot=$1 ;;
@@ -52,6 +64,9 @@ done
 [[ $token =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || usage_error "--token: use letters, digits, '.', '_' and '-' only"
 require_admin_pki
 require_snapshot_tool
+# The throwaway etcd that opens the snapshot before anything is stopped.
+etcd_bin=${ETCD_BIN:-etcd}
+require_tools "$etcd_bin"
 
 if [ -f "$snapshot.sha256" ]; then
   (cd -- "$(dirname -- "$snapshot")" && sha256sum --quiet -c -- "$(basename -- "$snapshot").sha256") ||
@@ -61,6 +76,35 @@ snapshot_tool snapshot status "$snapshot" -w table || die "$EXIT_USAGE" "$snapsh
 
 restore_flags=""
 [ "$RESTORE_BUMPS_REVISION" = true ] && restore_flags="--bump-revision $REVISION_BUMP --mark-compacted"
+hash_flags=()
+if [ "$from_copy" = true ]; then
+  hash_flags=(--skip-hash-check)
+  restore_flags="$restore_flags --skip-hash-check"
+  say "WARNING: $snapshot is taken as a copy of a data dir's member/snap/db (--from-data-dir-copy): it has no snapshot hash to check it by, writes held only in that member's WAL are missing from it, and a copy taken from a running member may be torn"
+fi
+
+# Before anything is stopped: the snapshot opens in etcd, and says what it holds.
+say "opening $snapshot in a throwaway etcd on loopback"
+if ! stage_snapshot "$snapshot" ${hash_flags[@]+"${hash_flags[@]}"}; then
+  [[ $STAGE_SAID != *"missing hash"* ]] ||
+    die "$EXIT_USAGE" "$snapshot has no snapshot hash ($SNAPSHOT_TOOL said: $STAGE_SAID): it is a copy of a data dir's member/snap/db, not a file of runbooks/snapshot.sh. If that is what you mean to restore, run again with --from-data-dir-copy; nothing was stopped"
+  die "$EXIT_USAGE" "$snapshot does not open in etcd: $STAGE_SAID; nothing was stopped"
+fi
+say "$snapshot opens: revision $STAGED_REVISION, $STAGED_KEYS keys, hash $STAGED_HASH"
+
+# Something that still writes (a kube-apiserver) would write into the cluster that is about to go back.
+watch=${ETCD_GEN_RESTORE_WATCH:-10}
+if revision_before=$(live_revision); then
+  sleep "$watch"
+  revision_after=$(live_revision) || revision_after=$revision_before
+  if [ "$revision_after" != "$revision_before" ]; then
+    [ "$force" = true ] ||
+      die "$EXIT_REFUSED" "the live cluster's revision moved from $revision_before to $revision_after in ${watch}s: something still writes to it (a kube-apiserver?). Stop every writer first, or run again with --force; nothing was stopped"
+    say "WARNING: the live cluster is still written to (revision $revision_before -> $revision_after in ${watch}s); going on (--force)"
+  fi
+else
+  say "the live cluster does not answer a read (no quorum): nothing can write to it"
+fi
 initial_cluster=""
 for m in "${MEMBERS[@]}"; do initial_cluster="$initial_cluster${initial_cluster:+,}$m=${PEER_URL[$m]}"; done
 
@@ -78,12 +122,33 @@ free=\$(df -Pk \"\$d\" | awk 'NR == 2 { print \$4 }')
     die "$EXIT_REFUSED" "$m (${MEMBER_HOST[$m]}) cannot take the restore in $DATA_DIR; nothing was stopped"
 done
 
-release_risk restore
+# After a failed step on a member, every member gets its old data back (when it was set aside), staging
+# files are removed, and every member is started again: the cluster serves as it did before.
+put_back_data() {
+  remote "$1" "set -eu
+$(aside_sh restore)
+rm -rf \"\$aside\" \"\$aside.db\"
+$(aside_sh before-restore)
+[ -d \"\$aside/member\" ] || exit 0
+if [ -e \"\$d/member\" ]; then mv \"\$d/member\" \"\$aside.failed\"; fi
+mv \"\$aside/member\" \"\$d/member\"
+rmdir \"\$aside\""
+}
+restore_failed() {
+  local failed=$1 what=$2 m
+  say "$what on $failed failed; putting the old data back on every member and starting them again"
+  for m in "${MEMBERS[@]}"; do put_back_data "${MEMBER_HOST[$m]}" || say "could not put the old data back on $m: it is in before-restore-$STAMP beside $DATA_DIR"; done
+  for m in "${MEMBERS[@]}"; do member_start "${MEMBER_HOST[$m]}" || say "could not start etcd on $m"; done
+  wait_healthy ||
+    die "$EXIT_FAILED" "$what on $failed failed, and the members with their old data are not healthy yet: runbooks/health.sh, and each member's log (journalctl -u $UNIT)"
+  die "$EXIT_FAILED" "$what on $failed failed; nothing was restored: every member has its old data back and the cluster serves as before"
+}
+
 confirm "STOP every kube-apiserver using $CLUSTER first. Then: stop etcd on ${MEMBERS[*]}, replace the data of every member with $snapshot (old data set aside), and start them as a new cluster with token $token"
 
 for m in "${MEMBERS[@]}"; do
   say "stopping etcd on $m (${MEMBER_HOST[$m]})"
-  member_stop "${MEMBER_HOST[$m]}" || die "$EXIT_FAILED" "could not stop etcd on $m; nothing was restored yet: start the stopped members again (systemctl start $UNIT)"
+  member_stop "${MEMBER_HOST[$m]}" || restore_failed "$m" "stopping etcd"
 done
 
 for m in "${MEMBERS[@]}"; do
@@ -93,20 +158,20 @@ for m in "${MEMBERS[@]}"; do
   remote "$host" "set -eu
 $(aside_sh restore)
 umask 077
-cat >\"\$aside.db\"" <"$snapshot" || die "$EXIT_FAILED" "copying the snapshot to $m failed"
-  member_set_aside_data "$host" "before-restore"
-  remote "$host" "set -eu
+cat >\"\$aside.db\"" <"$snapshot" || restore_failed "$m" "copying the snapshot"
+  member_set_aside_data "$host" "before-restore" || restore_failed "$m" "setting its data aside"
+  said=$(remote "$host" "set -eu
 $(aside_sh restore)
 tmp=\$aside snap=\$aside.db
 tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
 rm -rf \"\$tmp\"
-\"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
+ETCDCTL_API=3 \"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
   --initial-cluster-token $(shq "$token") --initial-advertise-peer-urls $(shq "${PEER_URL[$m]}") \\
   --data-dir \"\$tmp\" $restore_flags
 mv \"\$tmp/member\" \"\$d/member\"
 rmdir \"\$tmp\"
 rm -f \"\$snap\" $(shq "$JOIN_ENV")
-chown -R $(shq "$ETCD_USER:$ETCD_GROUP") \"\$d\"" || die "$EXIT_FAILED" "restoring on $m failed; its old data is in before-restore-$STAMP beside $DATA_DIR (inside it where it is a mount point)"
+chown -R $(shq "$ETCD_USER:$ETCD_GROUP") \"\$d\"" 2>&1) || restore_failed "$m" "the restore ($SNAPSHOT_TOOL said: $(etcdctl_said "$said"))"
 done
 
 for m in "${MEMBERS[@]}"; do

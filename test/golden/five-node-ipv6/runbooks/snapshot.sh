@@ -12,6 +12,8 @@ Saves a snapshot of etcd cluster $CLUSTER from the first healthy member to FILE 
 $CLUSTER-<UTC time>.db in the current directory), mode 0600, then checks it with
 '$SNAPSHOT_TOOL snapshot status' and writes its SHA-256 to FILE.sha256. An existing FILE is never
 overwritten. The snapshot holds every Secret of the Kubernetes cluster: keep it like a private key.
+Without a quorum (no member healthy), it is taken from the member that answers endpoint status with the
+highest applied raft index, with a warning: the last acknowledged writes may be missing from it.
 
 Exit codes: 0 saved and checked; 1 no healthy member, or the snapshot failed its check; 2 usage.
 USAGE
@@ -37,7 +39,20 @@ for m in "${MEMBERS[@]}"; do
   if healthy "${CLIENT_URL[$m]}"; then source_member=$m; break; fi
   say "$m is not healthy; etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}"
 done
-[ -n "$source_member" ] || die "$EXIT_FAILED" "no member of $CLUSTER is healthy: nothing to take a snapshot from"
+if [ -z "$source_member" ]; then
+  # No quorum. A member that runs still serves endpoint status and a snapshot from its own data: take the
+  # one that has applied the most.
+  best=-1
+  for m in "${MEMBERS[@]}"; do
+    status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields "${HEALTH_TIMEOUT[@]}" 2>&1) || { say "$m does not answer endpoint status either: $(etcdctl_said "$status")"; continue; }
+    applied=$(status_field "$status" RaftAppliedIndex)
+    [ -n "$applied" ] || applied=$(status_field "$status" RaftIndex)
+    say "$m answers without a quorum: applied raft index $applied"
+    if [ "$applied" -gt "$best" ]; then best=$applied; source_member=$m; fi
+  done
+  [ -n "$source_member" ] || die "$EXIT_FAILED" "no member of $CLUSTER answers: nothing to take a snapshot from. A member's database file is in $DATA_DIR/member/snap/db on its host: copy it from a stopped member and restore it with runbooks/restore.sh --from-data-dir-copy"
+  say "WARNING: $CLUSTER has no quorum: taking the snapshot from $source_member, which has applied the most (raft index $best); the last acknowledged writes may be missing from it"
+fi
 
 say "saving a snapshot of $CLUSTER from $source_member (${CLIENT_URL[$source_member]}) to $file"
 ectl "${CLIENT_URL[$source_member]}" snapshot save "$file" --command-timeout=30m >/dev/null 2>"$file.log" || {

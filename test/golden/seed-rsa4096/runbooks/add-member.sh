@@ -29,10 +29,20 @@ is_member "$name" || usage_error "$name is not in this output: add it to cluster
 require_admin_pki
 
 load_live_members
+# A rerun after a learner was left unpromoted: resume its promotion; it never goes back in as a voter.
+if [ -n "${LIVE_ID[$name]:-}" ] && [ "${LIVE_LEARNER[$name]}" = true ]; then
+  confirm "$name is a learner of $CLUSTER already (an earlier run did not finish): start it if it is down, and promote it once it has caught up"
+  member_start "${MEMBER_HOST[$name]}" || die "$EXIT_FAILED" "could not start etcd on $name (${MEMBER_HOST[$name]})"
+  promote_learner "$name" "${MEMBER_HOST[$name]}" "${LIVE_ID[$name]}"
+  member_remove_join_env "${MEMBER_HOST[$name]}"
+  wait_healthy || die "$EXIT_FAILED" "$name was promoted but the cluster is not healthy yet: runbooks/health.sh"
+  say "added $name"
+  exit 0
+fi
 [ -z "${LIVE_ID[$name]:-}" ] || die "$EXIT_REFUSED" "$name is a member of $CLUSTER already; to rebuild it use runbooks/replace-member.sh $name"
-[ -z "${LIVE_ID[${PEER_URL[$name]}]:-}" ] || die "$EXIT_REFUSED" "a member at ${PEER_URL[$name]} was added but never started; remove it (etcdctl member remove ${LIVE_ID[${PEER_URL[$name]}]}) or finish with replace-member.sh"
+[ -z "${LIVE_ID[${PEER_URL[$name]}]:-}" ] || die "$EXIT_REFUSED" "a member at ${PEER_URL[$name]} was added but never started; remove it (etcdctl member remove ${LIVE_ID[${PEER_URL[$name]}]}), then run this again"
 for n in "${LIVE_NAMES[@]}"; do
-  [ "${LIVE_LEARNER[$n]}" = true ] && die "$EXIT_REFUSED" "$n is still a learner: add one member at a time"
+  [ "${LIVE_LEARNER[$n]}" = true ] && die "$EXIT_REFUSED" "$n is still a learner: add one member at a time (runbooks/add-member.sh $n resumes its promotion)"
 done
 count_voting ""
 [ "$HEALTHY_OTHERS" -eq "$VOTING" ] || die "$EXIT_REFUSED" "only $HEALTHY_OTHERS of $VOTING members are healthy: grow only a healthy cluster"

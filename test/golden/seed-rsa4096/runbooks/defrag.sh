@@ -10,12 +10,14 @@ Usage: $PROG [--help] [--yes]
 Shrinks etcd cluster $CLUSTER's database: compacts away every revision older than the current one
 (the history; the current keys stay), then defragments one member at a time, followers first and the
 leader last, checking the whole cluster's health between members. A member does not serve while it
-defragments. Finally disarms a NOSPACE alarm if one was raised. Refuses unless every member is healthy.
+defragments. Finally disarms a NOSPACE alarm if one was raised. Refuses unless every member (as etcd
+lists them) is healthy, and unless each has free disk of at least 1.2 times its database's in-use size
+on its data dir: a defrag writes a copy of the live data beside the database.
 
   --yes   do not ask before compacting
 
 Exit codes: 0 done and healthy; 1 a step failed or the cluster did not recover; 2 usage;
-3 refused (a member is unhealthy); 4 not confirmed.
+3 refused (a member is unhealthy or short of disk); 4 not confirmed.
 USAGE
 }
 
@@ -41,6 +43,25 @@ for m in "${MEMBERS[@]}"; do
   if [ "$(status_field "$status" Leader)" = "$(status_field "$status" MemberID)" ]; then leader=$m; else followers+=("$m"); fi
 done
 [ -n "$leader" ] || die "$EXIT_REFUSED" "no member says it leads: try again once an election is over"
+# The live membership, not only this output's: a member etcd lists that is down refuses the run too.
+load_live_members
+for n in "${LIVE_NAMES[@]}"; do
+  if [ -z "${LIVE_CLIENT[$n]}" ] || ! healthy "${LIVE_CLIENT[$n]}"; then
+    die "$EXIT_REFUSED" "$n (${LIVE_PEER[$n]}) is a member but is not healthy: defragment only when every member is up; etcdctl said: ${UNHEALTHY_SAID[${LIVE_CLIENT[$n]:-none}]:-not started}"
+  fi
+done
+# Before the first member: room on each member's data dir for a copy of what its database holds.
+for m in "${MEMBERS[@]}"; do
+  status=$(ectl "${CLIENT_URL[$m]}" endpoint status -w fields) || die "$EXIT_FAILED" "endpoint status of $m failed"
+  in_use=$(status_field "$status" DBSizeInUse)
+  [ -n "$in_use" ] || in_use=${size_before[$m]}
+  need_kib=$(((in_use * 12 / 10 + 1023) / 1024))
+  free_kib=$(remote "${MEMBER_HOST[$m]}" "df -Pk $(shq "$DATA_DIR") | awk 'NR == 2 { print \$4 }'") ||
+    die "$EXIT_REFUSED" "could not read the free disk of $DATA_DIR on $m (${MEMBER_HOST[$m]}); nothing was changed"
+  [[ $free_kib =~ ^[0-9]+$ ]] || die "$EXIT_REFUSED" "df on $m answered '$free_kib', not a number of KiB; nothing was changed"
+  [ "$free_kib" -ge "$need_kib" ] ||
+    die "$EXIT_REFUSED" "$m has $free_kib KiB free on $DATA_DIR, and its defrag needs $need_kib KiB (1.2 times the $in_use bytes its database uses): free disk there first; nothing was changed"
+done
 
 release_risk defrag
 confirm "compact $CLUSTER to revision $revision (older revisions are discarded), then defragment ${followers[*]} and the leader $leader last"

@@ -18,11 +18,11 @@
 #                     the first connection to a member records its key and a changed key is refused (a
 #                     member rebuilt at the same address: ssh-keygen -R HOST, after checking it is yours).
 #   ETCD_GEN_WAIT     seconds to wait for the cluster to become healthy (default: 120)
-if [ -z "${BASH_VERSION:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 4 ]; then
-  echo "runbooks need bash 4 or later" >&2
+if [ -z "${BASH_VERSION:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 4 ] || { [ "${BASH_VERSINFO[0]}" -eq 4 ] && [ "${BASH_VERSINFO[1]}" -lt 4 ]; }; then
+  echo "runbooks need bash 4.4 or later; this is ${BASH_VERSION:-not bash}" >&2
   exit 2
 fi
-set -euo pipefail
+set -Eeuo pipefail
 umask 077
 
 RUNBOOKS_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -51,6 +51,20 @@ etcdctl_bin=${ETCDCTL_BIN:-etcdctl} etcdutl_bin=${ETCDUTL_BIN:-etcdutl}
 unset "${!ETCDCTL_@}" "${!ETCDUTL_@}"
 
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+# No silent exit: a command that fails where set -e stops the run names itself, its line and its status
+# (what it said is on stderr just before). Exit codes 2-4 are die's own (usage, refused, not confirmed)
+# and pass through; any other status is a failed step (1). In a subshell it only exits: the shell that
+# waits for it says.
+on_error() {
+  local status=$? at="${BASH_SOURCE[1]:-$PROG}" command=$BASH_COMMAND
+  at="${at##*/}:${BASH_LINENO[0]:-?}"
+  [ "$BASHPID" = "$$" ] || exit "$status"
+  trap - ERR
+  say "failed: \`$command\` (${FUNCNAME[1]:-main} at $at) exited with status $status"
+  case $status in 2 | 3 | 4) exit "$status" ;; *) exit 1 ;; esac
+}
+trap on_error ERR
 
 # What a runbook needs on the operator's machine, checked before it does anything, every missing tool
 # named at once. lib.sh asks for what every runbook uses; a runbook asks for what only it uses.
@@ -133,14 +147,6 @@ require_admin_pki() {
     fi
   done
   command -v "$etcdctl_bin" >/dev/null || die "$EXIT_USAGE" "etcdctl not found: install etcd's etcdctl $ETCD_VERSION or set ETCDCTL_BIN"
-  # etcdctl 3.4 and later speak the v3 API without ETCDCTL_API, which the runbooks never set; an older
-  # one speaks v2 unless told (its `--version` answers where `version` is no command).
-  local said v
-  said=$("$etcdctl_bin" version 2>/dev/null || "$etcdctl_bin" --version 2>/dev/null || true)
-  v=$(sed -n 's/^etcdctl version: *\([0-9][0-9.]*\).*/\1/p' <<<"$said" | head -n 1)
-  if [ -n "$v" ] && { [ "${v%%.*}" -lt 3 ] || { [ "${v%%.*}" -eq 3 ] && [ "$(cut -d. -f2 <<<"$v")" -lt 4 ]; }; }; then
-    die "$EXIT_USAGE" "$etcdctl_bin is etcdctl $v: the runbooks need etcdctl 3.4 or later (the v3 API without ETCDCTL_API); use the etcdctl of etcd $ETCD_VERSION (ETCDCTL_BIN=...)"
-  fi
 }
 
 # etcdctl with the admin certificate against ENDPOINTS (comma-separated); later flags override the
@@ -151,7 +157,7 @@ ECTL_TIMEOUTS=(--dial-timeout=5s --command-timeout=15s)
 ectl() {
   local endpoints=$1
   shift
-  "$etcdctl_bin" --endpoints="$endpoints" \
+  ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$endpoints" \
     --cacert="$ADMIN_PKI/ca.crt" --cert="$ADMIN_PKI/admin.crt" --key="$ADMIN_PKI/admin.key" \
     "${ECTL_TIMEOUTS[@]}" "$@"
 }
@@ -168,7 +174,7 @@ snapshot_tool() {
   if [ "$SNAPSHOT_TOOL" = etcdutl ]; then
     "$etcdutl_bin" "$@"
   else
-    "$etcdctl_bin" "$@"
+    ETCDCTL_API=3 "$etcdctl_bin" "$@"
   fi
 }
 
@@ -495,6 +501,18 @@ member_stop() { remote "$1" "systemctl stop $(shq "$UNIT")"; }
 # Enabled as well, so that the member comes back after a reboot (a member added by add-member.sh was never
 # enabled by hand); not a blocking start: a member is ready only once it has joined its peers.
 member_start() { remote "$1" "systemctl enable --quiet $(shq "$UNIT") && systemctl start --no-block $(shq "$UNIT")"; }
+# A blocking restart of etcd on the member at HOST ($1), after the shell code $2 (optional) there: etcd tells
+# systemd it is ready once it has rejoined its running peers. The unit has no start timeout (a member
+# waiting for its peers must not be killed), so the wait is bounded here, by ETCD_GEN_WAIT seconds; past
+# it the restart goes on on the member, and the runbook fails with what systemctl said.
+member_restart() {
+  local host=$1 before=${2:-} wait=${ETCD_GEN_WAIT:-120} said
+  said=$(remote "$host" "${before:+$before
+}timeout $wait systemctl restart $(shq "$UNIT")" 2>&1) && return 0
+  [ -z "$said" ] || printf '%s\n' "$said" >&2
+  say "etcd on $host did not come back within ${wait}s of its restart, or the restart failed${said:+ (said: ${said##*$'\n'})}"
+  return 1
+}
 
 # Shell code for a member that sets d to the data dir, and aside to where data set aside for REASON
 # goes: DATA_DIR.REASON-STAMP beside the data dir, or DATA_DIR/REASON-STAMP inside it when the data dir
@@ -580,23 +598,83 @@ join_member() {
       die "$EXIT_FAILED" "$name did not join within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on $host)"
     say "$name has joined"
   else
-    retry_within_wait ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1 ||
-      die "$EXIT_FAILED" "$name did not catch up within ${ETCD_GEN_WAIT:-120}s; it stays a learner (no vote): check its log (journalctl -u $UNIT on $host)"
-    say "promoted $name to a voting member"
+    promote_learner "$name" "$host" "$id"
   fi
   member_remove_join_env "$host"
 }
 
-# Says, before a runbook's first change, which of ACTION... (defrag, member-add-with-member-down,
-# learner-promotion, restore) known issues of etcd $ETCD_VERSION put at risk, and the release to move to
-# (RELEASE_RISKS of cluster.sh; the issues are in docs/releases.md). It warns; it does not stop.
-release_risk() {
-  local action r
-  for action in "$@"; do
-    for r in "${RELEASE_RISKS[@]}"; do
-      [ "$r" = "$action" ] || continue
-      say "warning: etcd $ETCD_VERSION has known issues ($(tr ',' ' ' <<<"${RELEASE_RISK_ISSUES[$r]}")) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
-    done
+# Promotes the learner NAME ($1, hex id $3, on HOST $2) once it has caught up, trying until ETCD_GEN_WAIT
+# runs out. A learner left so keeps its protection: add-member.sh NAME, run again, resumes here.
+promote_learner() {
+  local name=$1 host=$2 id=$3 said=""
+  if ! retry_within_wait ectl "$ENDPOINTS" member promote "$id" >/dev/null 2>&1; then
+    said=$(ectl "$ENDPOINTS" member promote "$id" 2>&1) && { say "promoted $name to a voting member"; return 0; }
+    die "$EXIT_FAILED" "$name is not promoted within ${ETCD_GEN_WAIT:-120}s (etcdctl said: $(etcdctl_said "$said")); it stays a learner (no vote). Run runbooks/add-member.sh $name again to resume its promotion (not replace-member.sh, which adds it back as a voter); check its log (journalctl -u $UNIT on $host)"
+  fi
+  say "promoted $name to a voting member"
+}
+
+# --- A snapshot opened before it is restored (restore.sh; the restore drills share it). ---
+
+# A loopback port nothing listens on now (bash's /dev/tcp connects to it to see), from 20000-59999.
+free_loopback_port() {
+  local p n
+  for n in $(seq 50); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM + n) % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
-  return 0
+  return 1
+}
+
+# Restores snapshot $1 (with the snapshot tool's extra restore flags $2...) into a temporary data dir here,
+# and opens it in a throwaway etcd (ETCD_BIN, default etcd on PATH) on free loopback ports, waiting for it
+# ETCD_GEN_WAIT seconds at most. Sets STAGED_REVISION, STAGED_KEYS and STAGED_HASH (etcdctl endpoint
+# status, get --count-only, endpoint hashkv); returns 1 with what the tool or etcd said in STAGE_SAID. The
+# etcd is killed and the data dir removed in either case.
+stage_snapshot() {
+  local snap=$1 dir peer client pid out status=1 deadline
+  shift
+  STAGE_SAID="" STAGED_REVISION="" STAGED_KEYS="" STAGED_HASH=""
+  dir=$(mktemp -d) || { STAGE_SAID="mktemp failed"; return 1; }
+  if ! peer=$(free_loopback_port) || ! client=$(free_loopback_port); then
+    STAGE_SAID="no free loopback port"
+    rm -rf "$dir"
+    return 1
+  fi
+  local -a urls=(--initial-cluster "staged=http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer")
+  local -a ctl=("$etcdctl_bin" --endpoints="http://127.0.0.1:$client" --dial-timeout=2s --command-timeout=10s)
+  if ! out=$(cd "$dir" && snapshot_tool snapshot restore "$snap" --name staged --data-dir "$dir/data" "${urls[@]}" "$@" 2>&1); then
+    STAGE_SAID=$(etcdctl_said "$out")
+    rm -rf "$dir"
+    return 1
+  fi
+  # None of this shell's variables: etcd reads every ETCD_* one as a flag.
+  env -i PATH="$PATH" "${etcd_bin:-etcd}" --name staged --data-dir "$dir/data" "${urls[@]}" --listen-peer-urls "http://127.0.0.1:$peer" \
+    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" >"$dir/etcd.log" 2>&1 &
+  pid=$!
+  deadline=$((SECONDS + ${ETCD_GEN_WAIT:-120}))
+  while :; do
+    if out=$("${ctl[@]}" endpoint status -w fields 2>&1); then
+      STAGED_REVISION=$(status_field "$out" Revision)
+      STAGED_KEYS=$("${ctl[@]}" get "" --prefix --count-only -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Count\"" { print $2; exit }')
+      STAGED_HASH=$("${ctl[@]}" endpoint hashkv -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Hash\"" { print $2; exit }')
+      if [ -n "$STAGED_KEYS" ] && [ -n "$STAGED_HASH" ]; then status=0; else STAGE_SAID="etcd opened it but did not answer get and hashkv"; fi
+      break
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then STAGE_SAID="etcd exited: $(etcdctl_said "$(cat "$dir/etcd.log")")"; break; fi
+    if [ "$SECONDS" -ge "$deadline" ]; then STAGE_SAID="etcd did not answer within ${ETCD_GEN_WAIT:-120}s: $(etcdctl_said "$(cat "$dir/etcd.log")")"; break; fi
+    sleep 1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+  return "$status"
+}
+
+# The revision the live cluster serves now (a linearizable read of a key etcd-gen never writes); fails
+# without a quorum.
+live_revision() {
+  local out
+  out=$(ectl "$ENDPOINTS" get /etcd-gen/no-such-key -w fields 2>/dev/null) || return 1
+  status_field "$out" Revision
 }

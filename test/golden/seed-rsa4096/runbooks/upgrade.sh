@@ -56,7 +56,7 @@ if [ -n "$tarball" ]; then
   fi
 fi
 for m in "${MEMBERS[@]}"; do
-  for f in "$CONF_FILE" "$UNIT_FILE"; do
+  for f in "$CONF_FILE" "$GUARD_FILE" "$UNIT_FILE"; do
     [ -r "$OUT_DIR/nodes/$m/root$f" ] || die "$EXIT_USAGE" "$OUT_DIR/nodes/$m/root$f is missing: run this from the output etcd-gen built"
   done
 done
@@ -74,12 +74,17 @@ release_cmp() {
   echo $(((${a[1]:-0} - ${b[1]:-0}) * 100000 + ${a[2]:-0} - ${b[2]:-0}))
 }
 
-# The cluster version (3.minor.0) a member reports at /version, or nothing.
+# The cluster version (3.minor.0) a member reports at /version, or nothing; when /version does not
+# answer, what curl said on stderr, and status 1.
 cluster_version() {
-  curl -fsS --max-time 5 --cacert "$ADMIN_PKI/ca.crt" --cert "$ADMIN_PKI/admin.crt" --key "$ADMIN_PKI/admin.key" "$1/version" 2>/dev/null |
-    sed -n 's/.*"etcdcluster":"\([0-9.]*\)".*/\1/p'
+  local out
+  if ! out=$(curl -fsS --max-time 5 --cacert "$ADMIN_PKI/ca.crt" --cert "$ADMIN_PKI/admin.crt" --key "$ADMIN_PKI/admin.key" "$1/version" 2>&1); then
+    printf '%s/version did not answer (curl said: %s)\n' "$1" "${out##*$'\n'}" >&2
+    return 1
+  fi
+  sed -n 's/.*"etcdcluster":"\([0-9.]*\)".*/\1/p' <<<"$out"
 }
-cluster_version_is() { [ "$(cluster_version "$1")" = "$2" ]; }
+cluster_version_is() { [ "$(cluster_version "$1" 2>/dev/null)" = "$2" ]; }
 
 # Fills VERSION_OF, ID_OF (hex), RAFT_OF by member, LEADER (a member name, or empty) and SILENT (members
 # that do not answer), from each member's `endpoint status`.
@@ -108,8 +113,9 @@ read_status() {
 
 # The member ids (hex, sorted, one line) that the member at URL lists.
 member_ids_of() {
-  local id
-  ectl "$1" member list -w fields 2>/dev/null | sed -n 's/^"ID" : //p' | while read -r id; do printf '%x\n' "$id"; done | sort | tr '\n' ' '
+  local id out
+  out=$(ectl "$1" member list -w fields 2>&1) || { printf 'member list at %s failed (etcdctl said: %s)\n' "$1" "$(etcdctl_said "$out")" >&2; return 1; }
+  sed -n 's/^"ID" : //p' <<<"$out" | while read -r id; do printf '%x\n' "$id"; done | sort | tr '\n' ' '
 }
 
 # Whether member $1 carries the marker of an interrupted run for this release.
@@ -150,7 +156,7 @@ for m in "${MEMBERS[@]}"; do
   [ -n "${VERSION_OF[$m]}" ] && first_up=$m && break
 done
 [ -n "$first_up" ] || die "$EXIT_REFUSED" "no member of $CLUSTER answers"
-cluster_before=$(cluster_version "${CLIENT_URL[$first_up]}")
+cluster_before=$(cluster_version "${CLIENT_URL[$first_up]}" 2>&1) || die "$EXIT_FAILED" "$first_up answers etcdctl but not the cluster version: $cluster_before; nothing was changed"
 
 if [ "${#todo[@]}" -eq 0 ]; then
   say "every member runs etcd $ETCD_VERSION (cluster version ${cluster_before:-unknown}); nothing to install"
@@ -178,7 +184,7 @@ done
 if ! alarms=$(ectl "$ENDPOINTS" alarm list -w json 2>&1); then die "$EXIT_REFUSED" "alarm list failed: $(etcdctl_said "$alarms")"; fi
 alarms=$(alarms_from "$alarms")
 [ -z "$alarms" ] || die "$EXIT_REFUSED" "alarms are raised (${alarms//$'\n'/, }): clear them first (runbooks/defrag.sh for NOSPACE); nothing was changed"
-members_before=$(member_ids_of "${CLIENT_URL[$first_up]}")
+members_before=$(member_ids_of "${CLIENT_URL[$first_up]}" 2>&1) || die "$EXIT_FAILED" "$members_before; nothing was changed"
 
 confirm "move $CLUSTER from etcd ${running_minor:+3.$running_minor }to $ETCD_VERSION$([ "$DOWNGRADE" = true ] && echo " (a downgrade, through etcd's downgrade API)"): ${todo[*]} one at a time, the leader last, after a snapshot"
 
@@ -226,15 +232,19 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y ${ETCD_PACKAGES[*]}"
   else
     remote "$host" "$put_files" </dev/null || return 1
   fi
-  local conf_name unit_name
+  local conf_name unit_name guard_name
   conf_name=$(basename -- "$CONF_FILE")
   unit_name=$(basename -- "$UNIT_FILE")
-  tar -cf - -C "$OUT_DIR/nodes/$m/root$(dirname -- "$CONF_FILE")" "$conf_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$UNIT_FILE")" "$unit_name" |
+  guard_name=$(basename -- "$GUARD_FILE")
+  # The guard before the unit that runs it.
+  tar -cf - -C "$OUT_DIR/nodes/$m/root$(dirname -- "$CONF_FILE")" "$conf_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$GUARD_FILE")" "$guard_name" -C "$OUT_DIR/nodes/$m/root$(dirname -- "$UNIT_FILE")" "$unit_name" |
     remote "$host" "set -eu
 s=\$(mktemp -d $(shq "$(dirname -- "$CONF_FILE")/.upgrade.XXXXXX"))
 tar -xmf - -C \"\$s\" --no-same-owner --no-same-permissions
 chown $(shq "$CONF_OWNER") \"\$s\"/$(shq "$conf_name") && chmod $(shq "$CONF_MODE") \"\$s\"/$(shq "$conf_name")
 mv -f \"\$s\"/$(shq "$conf_name") $(shq "$CONF_FILE")
+chown $(shq "$GUARD_OWNER") \"\$s\"/$(shq "$guard_name") && chmod $(shq "$GUARD_MODE") \"\$s\"/$(shq "$guard_name")
+mv -f \"\$s\"/$(shq "$guard_name") $(shq "$GUARD_FILE")
 chown $(shq "$UNIT_OWNER") \"\$s\"/$(shq "$unit_name") && chmod $(shq "$UNIT_MODE") \"\$s\"/$(shq "$unit_name")
 mv -f \"\$s\"/$(shq "$unit_name") $(shq "$UNIT_FILE")
 rmdir \"\$s\"
@@ -299,7 +309,7 @@ for m in "${order[@]}"; do
   [ "$V2STORE_CHECK" = false ] || v2store_check "$m"
   install_release "$m" || die "$EXIT_FAILED" "installing etcd $ETCD_VERSION on $m failed (its etcd still runs the old release); fix that and run this again"
   say "$m: etcd $ETCD_VERSION, etcd.conf and the unit installed; restarting"
-  remote "${MEMBER_HOST[$m]}" "systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"
+  member_restart "${MEMBER_HOST[$m]}" || die "$EXIT_FAILED" "restarting etcd on $m failed or did not finish within ${ETCD_GEN_WAIT:-120}s: check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the members after it were not touched, and a rerun finishes the upgrade"
   retry_within_wait healthy "${CLIENT_URL[$m]}" ||
     die "$EXIT_FAILED" "$m is not healthy on etcd $ETCD_VERSION after ${ETCD_GEN_WAIT:-120}s (etcdctl said: ${UNHEALTHY_SAID[${CLIENT_URL[$m]}]}): check its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the other members serve"
   read_status
@@ -309,7 +319,7 @@ for m in "${order[@]}"; do
     die "$EXIT_FAILED" "$m answers but has not caught up with the leader's raft index $lead_index, or does not run $ETCD_VERSION: check its log"
   # A member that lists members the others do not has brought back removed ones: etcd's "zombie members"
   # (https://etcd.io/blog/2025/zombie_members_upgrade/), the reason for 3.5.26 before 3.6.
-  seen=$(member_ids_of "${CLIENT_URL[$m]}")
+  seen=$(member_ids_of "${CLIENT_URL[$m]}" 2>&1) || die "$EXIT_FAILED" "$seen, after $m was upgraded: runbooks/health.sh; the members after it were not touched"
   if [ "$seen" != "$members_before" ]; then
     die "$EXIT_FAILED" "$m lists the members $seen, the cluster listed $members_before before: zombie members (https://etcd.io/blog/2025/zombie_members_upgrade/); stop here, and remove the members that should not be there (etcdctl member remove) before the next member"
   fi
@@ -320,5 +330,5 @@ done
 
 # The leader moves the cluster version once every member runs the new release.
 retry_within_wait cluster_version_is "${CLIENT_URL[$first_up]}" "3.$TARGET_MINOR.0" ||
-  die "$EXIT_FAILED" "every member runs $ETCD_VERSION, but the cluster version is $(cluster_version "${CLIENT_URL[$first_up]}"), not 3.$TARGET_MINOR.0"
+  die "$EXIT_FAILED" "every member runs $ETCD_VERSION, but the cluster version is $(cluster_version "${CLIENT_URL[$first_up]}" 2>&1), not 3.$TARGET_MINOR.0"
 say "done: every member of $CLUSTER runs etcd $ETCD_VERSION, cluster version 3.$TARGET_MINOR.0 (was ${cluster_before:-unknown}); snapshot from before: $snapshot_file"

@@ -34,6 +34,9 @@ load_live_members
 count_voting "$name"
 live=false
 [ -n "${LIVE_ID[$name]:-}" ] && live=true
+if [ "$live" = true ] && [ "${LIVE_LEARNER[$name]}" = true ]; then
+  die "$EXIT_REFUSED" "$name is a learner that was never promoted: runbooks/add-member.sh $name resumes its promotion; replacing it would add it back as a voter before it has caught up"
+fi
 if [ "$live" = true ]; then
   # NAME is stopped before its removal, which is committed by the cluster as it is now: the others
   # alone must make its quorum (more than the quorum after the removal, for an even member count).

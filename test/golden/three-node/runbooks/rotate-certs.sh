@@ -177,9 +177,7 @@ for m in "${order[@]}"; do
   why=$(install_member_files "$m") || die "$EXIT_FAILED" "installing the certificates on $m failed"
   if [ "$why" != none ]; then
     say "$m: installed; restarting etcd: $why"
-    # A blocking restart: etcd tells systemd it is ready once it has rejoined its running peers. The unit
-    # has no start timeout (a member waiting for its peers must not be killed), so this run sets one.
-    remote "${MEMBER_HOST[$m]}" "timeout ${ETCD_GEN_WAIT:-120} systemctl restart $(shq "$UNIT")" ||
+    member_restart "${MEMBER_HOST[$m]}" ||
       die "$EXIT_FAILED" "etcd on $m did not come back within ${ETCD_GEN_WAIT:-120}s of its restart (or the restart failed); the members after it were not touched: see journalctl -u $UNIT there, and run this again once it is healthy"
   else
     say "$m: installed; etcd uses the new certificates for new connections, and nothing it checks changed"

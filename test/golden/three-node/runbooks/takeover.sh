@@ -165,7 +165,7 @@ systemctl enable $(shq "$UNIT")
 systemctl start --no-block $(shq "$UNIT")" || say "a step of the move on $m failed; checking whether it is up"
   if ! retry_within_wait healthy "${CLIENT_URL[$m]}"; then
     say "$m did not become healthy under $UNIT within ${ETCD_GEN_WAIT:-120}s; starting $OLD_UNIT again"
-    remote "$host" "systemctl stop $(shq "$UNIT"); systemctl disable $(shq "$UNIT") 2>/dev/null; systemctl enable $(shq "$OLD_UNIT") 2>/dev/null; systemctl start $(shq "$OLD_UNIT")" ||
+    remote "$host" "systemctl stop $(shq "$UNIT"); systemctl disable $(shq "$UNIT") 2>/dev/null; systemctl enable $(shq "$OLD_UNIT") 2>/dev/null; timeout ${ETCD_GEN_WAIT:-120} systemctl start $(shq "$OLD_UNIT")" ||
       say "starting $OLD_UNIT on $m failed too"
     die "$EXIT_FAILED" "$m was not moved: see its log (journalctl -u $UNIT on $host); the other members were not touched"
   fi
@@ -216,9 +216,8 @@ for m in "${order[@]}"; do
   fi
   hand_over_leadership "$m"
   say "$m: restarting $UNIT with this output's files"
-  remote "${MEMBER_HOST[$m]}" "set -eu
-if [ -f $(shq "$JOIN_ENV") ] && grep -qxF $(shq "$RELAX_MARK") $(shq "$JOIN_ENV"); then rm -f $(shq "$JOIN_ENV"); fi
-systemctl restart $(shq "$UNIT")" || die "$EXIT_FAILED" "restarting etcd on $m failed"
+  member_restart "${MEMBER_HOST[$m]}" "set -eu
+if [ -f $(shq "$JOIN_ENV") ] && grep -qxF $(shq "$RELAX_MARK") $(shq "$JOIN_ENV"); then rm -f $(shq "$JOIN_ENV"); fi" || die "$EXIT_FAILED" "restarting etcd on $m failed or did not finish within ${ETCD_GEN_WAIT:-120}s: see its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]}); the members after it were not touched"
   retry_within_wait healthy "${CLIENT_URL[$m]}" || die "$EXIT_FAILED" "$m is not healthy after its restart: see its log (journalctl -u $UNIT on ${MEMBER_HOST[$m]})"
   wait_healthy || die "$EXIT_FAILED" "the cluster is not healthy after $m; the members after it were not touched"
 done
