@@ -114,10 +114,13 @@ export function servedCertificate(urlText: string, auth: ClientTls, withClientCe
     const timer = setTimeout(() => socket.destroy(new Error(`no handshake in ${timeoutMs} ms`)), timeoutMs);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
-      const raw = socket.getPeerCertificate().raw;
+      const peerCert = socket.getPeerCertificate();
+      const raw = peerCert.raw;
       const protocol = socket.getProtocol() ?? '';
       const trusted = socket.authorized;
-      const refusal = socket.authorizationError ? String(socket.authorizationError) : null;
+      // Node gives a code only (ERR_TLS_CERT_ALTNAME_INVALID); checkServerIdentity says which names.
+      const code = socket.authorizationError ? String(socket.authorizationError) : null;
+      const refusal = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? (tls.checkServerIdentity(host, peerCert)?.message ?? code) : code;
       socket.destroy();
       if (!raw) return reject(new Error('the server sent no certificate'));
       const cert = new X509Certificate(raw);
