@@ -107,13 +107,17 @@ testEachRelease('etcd-gen status', 'every', { timeout: 900_000 }, async (t, rele
     for (const f of ['server.crt', 'server.key']) copyFileSync(path.join(pki, f), path.join(pki, `${f}.keep`));
     copyFileSync(path.join(installedPki(cluster, 'm1'), 'server.crt'), path.join(pki, 'server.crt'));
     copyFileSync(path.join(installedPki(cluster, 'm1'), 'server.key'), path.join(pki, 'server.key'));
-    const s = status(cluster);
+    let s: ReturnType<typeof status>;
+    try {
+      s = status(cluster);
+    } finally {
+      for (const f of ['server.crt', 'server.key']) copyFileSync(path.join(pki, `${f}.keep`), path.join(pki, f));
+    }
     assert.equal(s.code, 1, s.stderr);
     // m1's certificate does not name m2's address: a client refuses it, and status says so, yet still reads m2.
     assert.deepEqual(kinds(s), ['certificate-not-out:m2', 'certificate-untrusted:m2']);
     assert.match(s.json.differences[0]?.message ?? '', /m2 serves a server certificate on https:\/\/127\.0\.0\.2:2379 that is not out\/'s/);
     assert.match(s.json.differences[1]?.message ?? '', /refused by a client with out\/'s CA bundle: .*127\.0\.0\.2/);
-    for (const f of ['server.crt', 'server.key']) copyFileSync(path.join(pki, `${f}.keep`), path.join(pki, f));
     await healthy(t, cluster, 'certificate restored');
   });
 
