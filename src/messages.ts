@@ -125,6 +125,9 @@ export const messages = {
   },
 
   // warnings
+  v2SkipCheck: (guide: string) =>
+    `--v2-deprecation=write-only-skip-check makes etcd skip its check for custom v2 content at start, which etcd's 3.6 upgrade guide allows only at your own risk (${guide}): ` +
+    'run etcdutl check v2store (3.5.32 or later) on each stopped member instead, and remove the content it finds; etcd-gen never writes this value itself',
   emptyEtcdFlag: (flag: string) =>
     `--${flag} is empty, and etcd skips an empty setting: it runs with its default; give it a value, or remove it from extraFlags`,
   etcdFlagValueUnchecked: (flag: string, release: string) =>
@@ -144,6 +147,9 @@ export const messages = {
   endOfLifeLine: (why: string, newest: string) => `${why}: plan the upgrade, one minor at a time, towards ${newest}`,
   knownIssue: (release: string, problem: string, fixedIn: string, newest: string, source: string) =>
     `etcd ${release} ${problem}: use ${fixedIn} or later, best the newest patch ${newest} (${source})`,
+  newerPatchThanTable: (release: string, newest: string) =>
+    `etcd ${release} is newer than the newest ${release.split('.').slice(0, 2).join('.')} patch etcd-gen knows (${newest}): built as ${newest} is, and etcd.extraFlags are checked against the flags of ${newest}; ` +
+    `read etcd's CHANGELOG-${release.split('.').slice(0, 2).join('.')}.md for what the patch changes, and update etcd-gen (npm run releases:check lists what is released)`,
   unknownRelease: (release: string, newest: string) =>
     `etcd ${release} does not exist: the newest ${release.split('.').slice(0, 2).join('.')} release etcd-gen knows is ${newest}; use it, or a newer etcd-gen if etcd has released since`,
 } as const;

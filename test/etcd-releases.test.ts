@@ -31,8 +31,8 @@ describe('etcd releases, as data', () => {
   });
 
   it('accepts what exists and nothing else', () => {
-    assert.equal(releaseExists({ minor: 6, patch: 16 }), true);
-    assert.equal(releaseExists({ minor: 6, patch: 17 }), false);
+    assert.equal(releaseExists({ minor: 6, patch: 17 }), true);
+    assert.equal(releaseExists({ minor: 6, patch: 18 }), false);
     assert.equal(releaseExists({ minor: 8, patch: 0 }), false);
     assert.equal(releaseExists({ minor: 7, patch: 0 }), true);
   });
@@ -51,27 +51,28 @@ describe('etcd releases, as data', () => {
 
   it('init starts users on the newest patch of the newest line', () => {
     assert.equal(STARTER_DEFAULTS.version, newestRelease());
-    assert.equal(newestRelease(), '3.7.3');
+    assert.equal(newestRelease(), '3.7.4');
   });
 });
 
 describe('validation of etcd.version', () => {
-  it('refuses a release that does not exist, naming the newest of its line (exit 2)', (t) => {
+  it('builds a patch newer than the table with a warning naming the newest of its line (exit 1)', (t) => {
     const r = check(t, '3.6.99');
-    assert.equal(r.status, 2, r.stderr);
-    const d = r.json.diagnostics?.find((x) => x.severity === 'error');
-    assert.match(d?.message ?? '', /etcd 3\.6\.99 does not exist: the newest 3\.6 release etcd-gen knows is 3\.6\.16/);
+    assert.equal(r.status, 1, r.stderr);
+    assert.deepEqual(r.json.diagnostics?.filter((x) => x.severity === 'error'), []);
+    const d = r.json.diagnostics?.find((x) => x.severity === 'warning' && x.path === '/etcd/version');
+    assert.match(d?.message ?? '', /etcd 3\.6\.99 is newer than the newest 3\.6 patch etcd-gen knows \(3\.6\.17\)/);
   });
 
   it('warns about a release with known data inconsistency, naming the fix and the newest patch', (t) => {
     const r = check(t, '3.5.1');
     const warnings = (r.json.diagnostics ?? []).filter((x) => x.severity === 'warning').map((x) => x.message);
-    assert.ok(warnings.some((w) => /etcd 3\.5\.1 can lose writes.*use 3\.5\.3 or later, best the newest patch 3\.5\.35/.test(w)), warnings.join('\n'));
+    assert.ok(warnings.some((w) => /etcd 3\.5\.1 can lose writes.*use 3\.5\.3 or later, best the newest patch 3\.5\.36/.test(w)), warnings.join('\n'));
   });
 
   it('warns about an end-of-life line, and about releases below Kubernetes\' minimums', (t) => {
     const eol = (check(t, '3.4.23').json.diagnostics ?? []).map((x) => x.message);
-    assert.ok(eol.some((m) => /3\.4 is out of upstream support.*towards 3\.7\.3/.test(m)), eol.join('\n'));
+    assert.ok(eol.some((m) => /3\.4 is out of upstream support.*towards 3\.7\.4/.test(m)), eol.join('\n'));
     assert.ok(!eol.some((m) => /minimum Kubernetes recommends/.test(m)), '3.4.23 is above 3.4.22');
     const old = (check(t, '3.4.20').json.diagnostics ?? []).map((x) => x.message);
     assert.ok(old.some((m) => /3\.4\.22/.test(m)), old.join('\n'));
@@ -80,18 +81,18 @@ describe('validation of etcd.version', () => {
   it('builds the newest releases of 3.5, 3.6 and 3.7 with no warning about the release', (t) => {
     const aboutRelease = (v: string) => (check(t, v).json.diagnostics ?? []).filter((x) => x.path === '/etcd/version');
     assert.equal(aboutRelease('3.4.23').length, 1, 'the filter finds a warning about the release');
-    for (const v of ['3.5.35', '3.6.16', '3.7.3']) assert.deepEqual(aboutRelease(v), [], v);
+    for (const v of ['3.5.36', '3.6.17', '3.7.4']) assert.deepEqual(aboutRelease(v), [], v);
   });
 });
 
 describe('the upgrade rules (src/etcd/upgrade.ts)', () => {
   const path = (from: string, to: string) => planRelease(from, to).steps.map((s) => `${s.from}>${s.to}`);
   it('goes through the newest patch of each minor on the way up, and names the zombie-member check into 3.6', () => {
-    assert.deepEqual(path('3.4.23', '3.7.3'), ['3.4.23>3.4.45', '3.4.45>3.5.35', '3.5.35>3.6.16', '3.6.16>3.7.3']);
-    assert.deepEqual(path('3.5.35', '3.6.2'), ['3.5.35>3.6.2']);
-    assert.deepEqual(path('3.6.16', '3.6.16'), []);
-    assert.match(planRelease('3.5.35', '3.6.16').notes.join('\n'), /3\.5\.26.*zombie_members_upgrade/);
-    assert.deepEqual(planRelease('3.6.16', '3.7.3').notes, []);
+    assert.deepEqual(path('3.4.23', '3.7.4'), ['3.4.23>3.4.45', '3.4.45>3.5.36', '3.5.36>3.6.17', '3.6.17>3.7.4']);
+    assert.deepEqual(path('3.5.36', '3.6.2'), ['3.5.36>3.6.2']);
+    assert.deepEqual(path('3.6.17', '3.6.17'), []);
+    assert.match(planRelease('3.5.36', '3.6.17').notes.join('\n'), /3\.5\.32.*zombie_members_upgrade/);
+    assert.deepEqual(planRelease('3.6.17', '3.7.4').notes, []);
   });
   it('keeps the documented minimums as data, each within a known line', () => {
     for (const m of MINOR_MINIMUMS) {
@@ -99,21 +100,23 @@ describe('the upgrade rules (src/etcd/upgrade.ts)', () => {
       assert.ok(r && releaseExists(r) && r.minor === m.toMinor - 1, m.minimum);
       assert.match(m.source, /^https:\/\/etcd\.io\//);
     }
-    assert.equal(minorMinimum(6)?.minimum, '3.5.26');
+    assert.equal(minorMinimum(6)?.minimum, '3.5.32');
     assert.equal(minorMinimum(7)?.minimum, '3.6.11');
   });
   it('allows one step, and refuses a skip, a step from below the minimum, and a downgrade without the API', () => {
     assert.equal(releaseRefusal('3.4.23', '3.5.30'), null, 'a minor step from an older patch is allowed (advice only)');
     assert.match(olderPatchNote('3.4.23', '3.5.30') ?? '', /newest patch of 3\.4 \(3\.4\.45\)/);
-    assert.equal(releaseRefusal('3.5.26', '3.6.0'), null);
-    assert.equal(releaseRefusal('3.7.3', '3.6.16'), null, 'the downgrade API, from 3.6');
-    assert.equal(releaseRefusal('3.5.35', '3.5.13'), null, 'a patch downgrade');
-    assert.equal(releaseRefusal('3.4.23', '3.6.16')?.kind, 'skip');
-    assert.equal(releaseRefusal('3.5.25', '3.6.16')?.kind, 'below-minimum');
-    assert.equal(releaseRefusal('3.6.10', '3.7.3')?.kind, 'below-minimum');
-    assert.deepEqual(releaseRefusal('3.6.10', '3.7.3')?.path.map((s) => s.to), ['3.6.16', '3.7.3']);
-    assert.equal(releaseRefusal('3.5.35', '3.4.45')?.kind, 'no-downgrade-api');
-    assert.equal(releaseRefusal('3.7.3', '3.5.35')?.kind, 'skip');
-    assert.deepEqual(releaseRefusal('3.7.3', '3.5.35')?.path.map((s) => `${s.kind} ${s.to}`), ['minor-downgrade 3.6.16', 'minor-downgrade 3.5.35']);
+    assert.equal(releaseRefusal('3.5.32', '3.6.0'), null);
+    assert.equal(releaseRefusal('3.5.31', '3.6.17')?.kind, 'below-minimum', 'the 3.6 guide of 2026-08: 3.5.32 first');
+    assert.equal(releaseRefusal('3.5.30', '3.6.17')?.path.map((s) => s.to).join(' '), '3.5.36 3.6.17');
+    assert.equal(releaseRefusal('3.7.4', '3.6.17'), null, 'the downgrade API, from 3.6');
+    assert.equal(releaseRefusal('3.5.36', '3.5.13'), null, 'a patch downgrade');
+    assert.equal(releaseRefusal('3.4.23', '3.6.17')?.kind, 'skip');
+    assert.equal(releaseRefusal('3.5.25', '3.6.17')?.kind, 'below-minimum');
+    assert.equal(releaseRefusal('3.6.10', '3.7.4')?.kind, 'below-minimum');
+    assert.deepEqual(releaseRefusal('3.6.10', '3.7.4')?.path.map((s) => s.to), ['3.6.17', '3.7.4']);
+    assert.equal(releaseRefusal('3.5.36', '3.4.45')?.kind, 'no-downgrade-api');
+    assert.equal(releaseRefusal('3.7.4', '3.5.36')?.kind, 'skip');
+    assert.deepEqual(releaseRefusal('3.7.4', '3.5.36')?.path.map((s) => `${s.kind} ${s.to}`), ['minor-downgrade 3.6.17', 'minor-downgrade 3.5.36']);
   });
 });

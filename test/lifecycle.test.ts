@@ -207,26 +207,26 @@ describe('etcd releases', () => {
     assert.match(down.stderr, /^cluster\.yaml:\d+:\d+: \$\.etcd\.version: etcd 3\.5\.13 -> 3\.4\.23 is a minor downgrade, and etcd 3\.5 has no downgrade API .*restored from a snapshot taken before the upgrade/m);
     assert.equal((await p.cli('build', 'cluster.yaml', '-o', 'out')).status, 2, 'build refuses it too');
 
-    edit('3.7.3');
+    edit('3.7.4');
     const plan = (await p.cli('plan', 'cluster.yaml', '-o', 'out'));
     assert.equal(plan.status, 1, plan.stderr);
-    assert.match(plan.stdout, /- etcd 3\.5\.13 -> 3\.5\.35: a patch upgrade.*set etcd\.version: "3\.5\.35" and build, then runbooks\/upgrade\.sh/);
-    assert.match(plan.stdout, /- check: before 3\.6: every member on 3\.5\.26 or later.*zombie/);
+    assert.match(plan.stdout, /- etcd 3\.5\.13 -> 3\.5\.36: a patch upgrade.*set etcd\.version: "3\.5\.36" and build, then runbooks\/upgrade\.sh/);
+    assert.match(plan.stdout, /- check: before 3\.6: every member on 3\.5\.32 or later.*zombie/);
     const json = (await p.cli('plan', 'cluster.yaml', '-o', 'out', '--json'));
     assert.deepEqual(
       (JSON.parse(json.stdout) as { releaseSteps: { from: string; to: string; kind: string }[] }).releaseSteps.map((s) => `${s.from} ${s.kind} ${s.to}`),
-      ['3.5.13 patch-upgrade 3.5.35', '3.5.35 minor-upgrade 3.6.16', '3.6.16 minor-upgrade 3.7.3'],
+      ['3.5.13 patch-upgrade 3.5.36', '3.5.36 minor-upgrade 3.6.17', '3.6.17 minor-upgrade 3.7.4'],
     );
     const skipped = (await p.cli('build', 'cluster.yaml', '-o', 'out'));
     assert.equal(skipped.status, 2, skipped.stderr);
-    assert.match(skipped.stderr, /\$\.etcd\.version: etcd 3\.5\.13 -> 3\.7\.3 skips a minor release.*The path that works: 3\.5\.35 -> 3\.6\.16 -> 3\.7\.3, one step per build: set etcd\.version: "3\.5\.35"/);
+    assert.match(skipped.stderr, /\$\.etcd\.version: etcd 3\.5\.13 -> 3\.7\.4 skips a minor release.*The path that works: 3\.5\.36 -> 3\.6\.17 -> 3\.7\.4, one step per build: set etcd\.version: "3\.5\.36"/);
 
-    edit('3.6.16');
+    edit('3.6.17');
     const below = (await p.cli('build', 'cluster.yaml', '-o', 'out'));
     assert.equal(below.status, 2, below.stderr);
-    assert.match(below.stderr, /etcd 3\.5\.13 -> 3\.6\.16: every member must run 3\.5\.26 or later before 3\.6 .*upgrade_3_6.*The path that works: 3\.5\.35 -> 3\.6\.16/);
+    assert.match(below.stderr, /etcd 3\.5\.13 -> 3\.6\.17: every member must run 3\.5\.32 or later before 3\.6 .*upgrade_3_6.*The path that works: 3\.5\.36 -> 3\.6\.17/);
 
-    for (const [version, kind] of [['3.5.35', 'patch-upgrade'], ['3.6.16', 'minor-upgrade'], ['3.5.35', 'minor-downgrade']] as const) {
+    for (const [version, kind] of [['3.5.36', 'patch-upgrade'], ['3.6.17', 'minor-upgrade'], ['3.5.36', 'minor-downgrade']] as const) {
       edit(version);
       const step = (await p.cli('build', 'cluster.yaml', '-o', 'out', '--json'));
       assert.equal(step.status, 0, step.stderr);

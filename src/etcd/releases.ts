@@ -4,7 +4,7 @@
  * recommends. Pure data and pure look-ups; validate turns them into diagnostics.
  *
  * To update (test/etcd-releases.test.ts fails when a line's newest patch has no flag list):
- * 1. Set `newestPatch` of the line from etcd's GitHub releases or CHANGELOG-3.x.md (last checked 2026-12-01).
+ * 1. Set `newestPatch` of the line from etcd's GitHub releases or CHANGELOG-3.x.md (last checked 2026-12-07).
  * 2. Extend data/etcd-flags/3.x.txt to that patch (its header names the newest patch it covers), then
  *    run `npm run etcd:flag-kinds`, which reads the flag kinds from that patch's go.etcd.io/etcd/server/v3.
  * 3. Add known defects below with the release that fixes them and the source.
@@ -37,9 +37,9 @@ export interface KnownIssue {
  */
 export const RELEASE_LINES: readonly ReleaseLine[] = [
   { minor: 4, newestPatch: 45, endOfLife: 'etcd 3.4 is out of upstream support since 3.6.0 was released (no more fixes, security ones included)' },
-  { minor: 5, newestPatch: 35, endOfLife: null },
-  { minor: 6, newestPatch: 16, endOfLife: null },
-  { minor: 7, newestPatch: 3, endOfLife: null },
+  { minor: 5, newestPatch: 36, endOfLife: null },
+  { minor: 6, newestPatch: 17, endOfLife: null },
+  { minor: 7, newestPatch: 4, endOfLife: null },
 ];
 
 /** Releases upstream or Kubernetes mark unsafe for production. */
@@ -101,10 +101,28 @@ export function newestOfLine(line: ReleaseLine): string {
   return `3.${line.minor}.${line.newestPatch}`;
 }
 
-/** Whether the release exists: a known line, and a patch no newer than that line's newest. */
+/** Whether the release is in the table: a known line, and a patch no newer than that line's newest. */
 export function releaseExists(r: ReleaseNumber): boolean {
   const line = releaseLine(r.minor);
   return line !== undefined && r.patch <= line.newestPatch;
+}
+
+/**
+ * Whether the release is a patch of a known line newer than the table's newest: etcd has released since
+ * this etcd-gen. Such a release is built (a security patch must not wait for an etcd-gen release) with a
+ * warning, and its etcd.extraFlags are checked against the flags of the newest known patch of its line
+ * (`newestKnownOf`). etcd adds no flag in a patch release as a rule (none from 3.5.35 to 3.5.36, 3.6.16
+ * to 3.6.17, 3.7.3 to 3.7.4), so those are very likely its flags too.
+ */
+export function beyondTable(r: ReleaseNumber): boolean {
+  const line = releaseLine(r.minor);
+  return line !== undefined && r.patch > line.newestPatch;
+}
+
+/** The release whose flags etcd-gen checks `r` against: `r` itself, or the newest known patch of its line. */
+export function newestKnownOf(r: ReleaseNumber): ReleaseNumber {
+  const line = releaseLine(r.minor);
+  return line !== undefined && r.patch > line.newestPatch ? { minor: r.minor, patch: line.newestPatch } : r;
 }
 
 /** The known issues that affect a release, oldest first. */

@@ -27,14 +27,26 @@ export interface MinorMinimum {
   source: string;
 }
 
+/**
+ * etcd's 3.5 -> 3.6 guide, section "V2 Store": `etcdutl check v2store` of 3.5.32 or later on each member's
+ * data dir (not in use by etcd) before 3.6; custom v2 content in the v2 snapshot is migrated or removed,
+ * in the WAL records it goes with the next v2 snapshot (the `--snapshot-count=1` workaround); 3.5.32's
+ * `--v2-deprecation=write-only-skip-check` skips the check at start, at the operator's own risk.
+ */
+export const V2_GUIDE = 'https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store';
+
+/** The first 3.5 patch whose etcdutl `check v2store` inspects the WAL records too (the guide above). */
+export const V2STORE_CHECK_SINCE = '3.5.32';
+
 /** Minimums etcd documents for the step into a minor release. */
 export const MINOR_MINIMUMS: readonly MinorMinimum[] = [
   {
     toMinor: 6,
-    // 3.5.20 first (the "too many learner member" error, etcd blog 2025-03-27), then 3.5.26 (zombie members).
-    minimum: '3.5.26',
-    why: '3.5.24 to 3.5.26 fix upgrade blockers; 3.5.26 syncs the v3 store\'s membership from the v2 store at start, which repairs "zombie members" (members removed long ago that 3.6, reading membership from the v3 store, would bring back)',
-    source: 'https://etcd.io/docs/latest/upgrades/upgrade_3_6/ ("make sure that all of your 3.5 members are updated to 3.5.26 or later"); https://etcd.io/blog/2025/zombie_members_upgrade/',
+    // 3.5.20 fixed "too many learner members", 3.5.24 to 3.5.26 zombie members and other blockers, and
+    // 3.5.32 extends `etcdutl check v2store` to WAL records (and adds --v2-deprecation=write-only-skip-check).
+    minimum: '3.5.32',
+    why: 'patch releases 3.5.24 to 3.5.32 fix upgrade blockers: 3.5.26 repairs "zombie members" (members removed long ago that 3.6, reading membership from the v3 store, would bring back), and 3.5.32\'s etcdutl check v2store inspects the WAL records as well as the v2 snapshot',
+    source: 'https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/ ("make sure that all of your 3.5 members are updated to 3.5.32 or later", etcd-io/website 2026-08-20); https://etcd.io/blog/2026/july-patch-release/; https://etcd.io/blog/2025/zombie_members_upgrade/',
   },
   {
     toMinor: 7,
@@ -156,7 +168,7 @@ export function planRelease(fromText: string, toText: string): ReleasePlan {
     if (compareReleases(to, cur) > 0) plan.steps.push(stepOf(cur, to));
     if (from.minor <= 5 && to.minor >= 6) {
       plan.notes.push(
-        'before 3.6: every member on 3.5.26 or later, healthy, for a while (3.5.26 repairs "zombie members" that membership changes under older 3.5 patches, add-member.sh, replace-member.sh and remove-member.sh among them, can leave: https://etcd.io/blog/2025/zombie_members_upgrade/); upgrade.sh checks that each upgraded member lists the same members as the others',
+        'before 3.6: every member on 3.5.32 or later (etcd\'s 3.6 upgrade guide), healthy, for a while (3.5.26 repairs "zombie members" that membership changes under older 3.5 patches, add-member.sh, replace-member.sh and remove-member.sh among them, can leave: https://etcd.io/blog/2025/zombie_members_upgrade/); upgrade.sh checks that each upgraded member lists the same members as the others',
       );
     }
     return plan;

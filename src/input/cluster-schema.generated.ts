@@ -17,7 +17,7 @@ export interface EtcdGenClusterYaml {
    */
   etcd: {
     /**
-     * etcd version, 3.4.x, 3.5.x, 3.6.x or 3.7.x, quoted so YAML keeps it a string. Only releases that exist are accepted; end-of-life lines and releases with known defects get a warning.
+     * etcd version, 3.4.x, 3.5.x, 3.6.x or 3.7.x, quoted so YAML keeps it a string. A patch newer than the newest etcd-gen knows of its line builds with a warning (checked as that newest patch); end-of-life lines and releases with known defects get a warning.
      */
     version: string;
     /**

@@ -9,7 +9,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerSegments, toPointer, type Diagnostic } from '../diagnostics.js';
 import { locate, type LoadedDocument } from './load.js';
 import { closest, messages } from '../messages.js';
-import { issuesOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
+import { V2_GUIDE } from '../etcd/upgrade.js';
+import { beyondTable, issuesOf, newestKnownOf, newestOfLine, parseRelease, RELEASE_LINES, releaseExists, releaseLine } from '../etcd/releases.js';
 import { clusterSchema, etcdFlagKinds, etcdFlagTable } from '../resources.js';
 import { ELECTION_HEARTBEATS_MIN, ETCD_DEFAULT_ELECTION_MS, ETCD_DEFAULT_HEARTBEAT_MS, extraFlagRefusal, type EtcdMinor, QUOTA_SUGGESTED_MAX, REQUEST_BYTES_WARN } from '../etcd/flags.js';
 import { extraFlagText, flagValueProblem, type ExtraFlagValue } from '../etcd/flag-values.js';
@@ -392,9 +393,12 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
   if (renew >= certDays) error(tls.renewBeforeDays !== undefined ? '/tls/renewBeforeDays' : '/tls/certDays', messages.renewAfterExpiry(renew, certDays));
   checkSans('/tls/extraSANs', tls.extraSANs);
 
-  // Versions: only releases that exist; warnings for end-of-life lines and releases with known defects.
-  const version = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
-  const line = version ? releaseLine(version.minor) : undefined;
+  // Versions: releases of known lines; a patch newer than the table with a warning (checked as the newest
+  // known patch of its line); warnings for end-of-life lines and releases with known defects.
+  const asked = isObject(data.etcd) && typeof data.etcd.version === 'string' ? parseRelease(data.etcd.version) : null;
+  const line = asked ? releaseLine(asked.minor) : undefined;
+  if (asked && line && beyondTable(asked)) warn('/etcd/version', messages.newerPatchThanTable(`3.${asked.minor}.${asked.patch}`, newestOfLine(line)));
+  const version = asked ? newestKnownOf(asked) : null;
   if (version && line) {
     if (!releaseExists(version)) error('/etcd/version', messages.unknownRelease(`3.${version.minor}.${version.patch}`, newestOfLine(line)));
     else {
@@ -445,6 +449,8 @@ function semanticDiagnostics(doc: LoadedDocument): Diagnostic[] {
             const problem = kind === 'string' ? null : flagValueProblem(kind, value);
             // etcd skips an empty ETCD_* variable (pkg/flags SetFlagsFromEnv): the flag keeps its default.
             if (text === '') warn(at, messages.emptyEtcdFlag(flag));
+            // etcd-gen never writes it: the 3.6 upgrade guide's own-risk way past custom v2 content.
+            else if (flag === 'v2-deprecation' && text === 'write-only-skip-check') warn(at, messages.v2SkipCheck(V2_GUIDE));
             else if (kinds.size === 0) warn(at, messages.etcdFlagValueUnchecked(flag, release));
             else if (problem !== null && kind !== 'string') error(at, messages.etcdFlagValue(flag, release, text, kind, problem));
           }

@@ -33,7 +33,7 @@ export const failedWrites = (lines: readonly string[]): string[] => lines.filter
 export async function startWriter(o: WriterOptions): Promise<Writer> {
   const stopFile = path.join(o.dir, `stop-writer-${o.prefix.replace(/\W/g, '_')}`);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const etcdctl = `ETCDCTL_API=3 etcdctl --endpoints=${q(o.endpoints)} --cacert=${q(o.cacert)} --cert=${q(o.cert)} --key=${q(o.key)}`;
+  const etcdctl = `etcdctl --endpoints=${q(o.endpoints)} --cacert=${q(o.cacert)} --cert=${q(o.cert)} --key=${q(o.key)}`;
   const loop = `i=0; while [ ! -e ${q(stopFile)} ] && [ -d ${q(o.dir)} ]; do i=$((i+1)); if err=$(${etcdctl} put ${q(o.prefix)}$i $i --command-timeout=5s 2>&1 >/dev/null); then echo ok; else echo "FAILED $i: $(tail -n 1 <<<"$err")"; fi; done`;
   const writer = spawn('ip', ['netns', 'exec', o.netns, 'bash', '-c', loop], { env: { ...process.env, ...o.env } });
   let written = '';

@@ -64,6 +64,24 @@ testEachRelease('e2e: a 3-member etcd cluster on 127.0.0.1-3 from the generated 
     assert.deepEqual(complaints, [], `etcd ${cluster.version} complained at start`);
   });
 
+  await t.test('etcdctl and etcdutl say nothing against our environment: through aliases.sh, etcdctl.env and lib.sh', () => {
+    const complaint = /unrecognized environment variable|deprecated|is shadowed|unknown flag|will be ignored|conflicting environment variable/i;
+    const snap = path.join(cluster.dir, 'env-check.db');
+    const lib = path.join(out, 'runbooks', 'lib.sh');
+    const runs = [
+      ['aliases.sh', etcdctl('etcdctl_cluster', 'endpoint status -w fields')],
+      ['aliases.sh snapshot save', etcdctl('etcdctl_m1', `snapshot save ${snap}`)],
+      ['etcdctl.env', ns('bash', ['-c', `. ${path.join(out, 'admin', 'etcdctl.env')} && etcdctl endpoint health`], { cwd: '/' })],
+      ['lib.sh ectl', ns('bash', ['-c', `. ${lib} && ectl "$ENDPOINTS" member list -w fields`], { cwd: '/', env: { ETCD_GEN_REMOTE: 'true' } })],
+      ['lib.sh snapshot_tool (etcdutl from 3.5)', ns('bash', ['-c', `. ${lib} && snapshot_tool snapshot status ${snap} -w json`], { cwd: '/', env: { ETCD_GEN_REMOTE: 'true' } })],
+    ] as const;
+    for (const [via, r] of runs) {
+      assert.equal(r.status, 0, `${via}: ${r.stderr}`);
+      const said = r.stderr.split('\n').filter((line) => complaint.test(line));
+      assert.deepEqual(said, [], `etcd ${cluster.version}'s etcdctl/etcdutl complained about our environment (${via})`);
+    }
+  });
+
   await t.test('peers accept each other: no connection was refused for its certificate', () => {
     // A client hanging up mid-handshake is logged as rejected too ("EOF"); a certificate problem says x509.
     const refused = logs(Infinity).split('\n').filter((line) => line.includes('rejected connection') && /x509|certificate/.test(line));

@@ -174,7 +174,7 @@ testEachRelease('runbooks against a live 3-member etcd cluster', 'newest', { tim
     const sourced = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && env -0`]);
     assert.equal(sourced.status, 0, sourced.stderr);
     const env = Object.fromEntries(sourced.stdout.split('\0').filter((l) => l.startsWith('ETCDCTL_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    assert.deepEqual(Object.keys(env).sort(), ['ETCDCTL_API', 'ETCDCTL_CACERT', 'ETCDCTL_CERT', 'ETCDCTL_ENDPOINTS', 'ETCDCTL_KEY']);
+    assert.deepEqual(Object.keys(env).sort(), ['ETCDCTL_CACERT', 'ETCDCTL_CERT', 'ETCDCTL_ENDPOINTS', 'ETCDCTL_KEY']);
     // etcdctl itself refuses a setting given both ways: the runbooks must not give it that choice.
     const both = cluster.ns('bash', ['-c', `. ${admin}/etcdctl.env && etcdctl --endpoints="$ETCDCTL_ENDPOINTS" endpoint health`]);
     assert.notEqual(both.status, 0, 'etcdctl accepts a setting given both as a variable and a flag: nothing to guard against');

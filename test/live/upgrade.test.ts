@@ -1,6 +1,6 @@
 /**
  * runbooks/upgrade.sh, live: a 3-member cluster on the loopback harness moved 3.4.23 -> 3.5.30 (the newest
- * Debian patch of the matrix) -> 3.5.35 -> 3.6.16 -> 3.7.3 and back to 3.6.16 through etcd's downgrade
+ * Debian patch of the matrix) -> 3.5.36 -> 3.6.17 -> 3.7.4 and back to 3.6.17 through etcd's downgrade
  * API, one build and one run per step, with a client writing through every endpoint all the time. Data
  * written before each step reads back after it; failed writes are counted per step. The run of one step
  * is killed after its second member and finishes when started again; the refusals say why.
@@ -17,8 +17,8 @@ import { isCI, run, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { cacheDir, cachedRelease, type TestRelease } from '../harness/releases.js';
 
-const PATH_OF_RELEASES = ['3.4.23', '3.5.30', '3.5.35', '3.6.16', '3.7.3'];
-const DOWNGRADE_TO = '3.6.16';
+const PATH_OF_RELEASES = ['3.4.23', '3.5.30', '3.5.36', '3.6.17', '3.7.4'];
+const DOWNGRADE_TO = '3.6.17';
 const MEMBER_BIN = '/opt/etcd-gen-test/bin';
 
 /** A client writing PREFIX1, PREFIX2, ... through every endpoint; `stop` gives each write's outcome and time. */
@@ -92,7 +92,7 @@ const toolsOf = (release: TestRelease) => ({
 
 const build = (cluster: LoopbackCluster) => runCli(['build', 'cluster.yaml', '-o', 'out'], { cwd: cluster.dir });
 
-test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3.6.16 under a writing client', { timeout: 40 * 60_000 }, async (t: TestContext) => {
+test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3.6.17 under a writing client', { timeout: 40 * 60_000 }, async (t: TestContext) => {
   const releases = PATH_OF_RELEASES.map((v) => cachedRelease(v));
   const missing = PATH_OF_RELEASES.filter((_, i) => releases[i] === null);
   if (missing.length > 0) {
@@ -114,14 +114,14 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
   const report: { step: string; wallMs: number; writes: number; failed: number; longestWriteMs: number }[] = [];
 
   await t.test('refused: a skipped minor, a downgrade without the API', () => {
-    setVersion(cluster, '3.6.16');
+    setVersion(cluster, '3.6.17');
     const skipped = build(cluster);
     assert.equal(skipped.status, 2, skipped.stderr);
-    assert.match(skipped.stderr, /cluster\.yaml:2:\d+: \$\.etcd\.version: etcd 3\.4\.23 -> 3\.6\.16 skips a minor release.*The path that works: 3\.4\.\d+ -> 3\.5\.\d+ -> 3\.6\.16/);
+    assert.match(skipped.stderr, /cluster\.yaml:2:\d+: \$\.etcd\.version: etcd 3\.4\.23 -> 3\.6\.17 skips a minor release.*The path that works: 3\.4\.\d+ -> 3\.5\.\d+ -> 3\.6\.17/);
     const plan = runCli(['plan', 'cluster.yaml', '-o', 'out', '--json'], { cwd: cluster.dir });
     assert.equal(plan.status, 1, plan.stderr);
     const steps = (JSON.parse(plan.stdout) as { releaseSteps: { from: string; to: string; runbook: string }[] }).releaseSteps;
-    assert.deepEqual(steps.map((s) => `${s.from}->${s.to}`), ['3.4.23->3.4.45', '3.4.45->3.5.35', '3.5.35->3.6.16']);
+    assert.deepEqual(steps.map((s) => `${s.from}->${s.to}`), ['3.4.23->3.4.45', '3.4.45->3.5.36', '3.5.36->3.6.17']);
     assert.ok(steps.every((s) => s.runbook === 'runbooks/upgrade.sh'));
     setVersion(cluster, '3.4.23');
   });
@@ -214,39 +214,39 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.35 -> 3.6.16 -> 3.7.3 -> (downgrade) 3
     setVersion(cluster, '3.5.30');
   });
 
-  await t.test('3.5.30 -> 3.5.35', async () => {
-    await step('3.5.30', '3.5.35');
+  await t.test('3.5.30 -> 3.5.36', async () => {
+    await step('3.5.30', '3.5.36');
   });
-  await t.test('3.5.35 -> 3.6.16, killed after its second member and run again', async () => {
-    await step('3.5.35', '3.6.16', { interrupt: true });
+  await t.test('3.5.36 -> 3.6.17, killed after its second member and run again', async () => {
+    await step('3.5.36', '3.6.17', { interrupt: true });
   });
-  await t.test('3.6.16 -> 3.7.3', async () => {
-    await step('3.6.16', '3.7.3');
+  await t.test('3.6.17 -> 3.7.4', async () => {
+    await step('3.6.17', '3.7.4');
   });
-  await t.test(`3.7.3 -> ${DOWNGRADE_TO} through the downgrade API`, async () => {
-    await step('3.7.3', DOWNGRADE_TO, { downgrade: true });
+  await t.test(`3.7.4 -> ${DOWNGRADE_TO} through the downgrade API`, async () => {
+    await step('3.7.4', DOWNGRADE_TO, { downgrade: true });
   });
   if (process.env.ETCD_GEN_UPGRADE_REPORT) writeFileSync(process.env.ETCD_GEN_UPGRADE_REPORT, JSON.stringify(report, null, 2));
 });
 
-test('upgrade.sh refuses a cluster whose members run a release the step may not leave (3.5.16 to 3.6, built twice without running it)', { timeout: 10 * 60_000 }, async (t: TestContext) => {
-  const from = cachedRelease('3.5.16');
-  const to = cachedRelease('3.6.16');
+test('upgrade.sh refuses a cluster whose members run a release the step may not leave (3.5.30, below 3.5.32, to 3.6.17: built twice without running it, as a cluster built before the rule changed)', { timeout: 10 * 60_000 }, async (t: TestContext) => {
+  const from = cachedRelease('3.5.30');
+  const to = cachedRelease('3.6.17');
   if (!from || !to) {
-    if (isCI) assert.fail(`no binaries for etcd 3.5.16 and 3.6.16 in ${cacheDir}/etcd: run \`npm run etcd:fetch\``);
-    t.skip('no binaries for etcd 3.5.16 and 3.6.16');
+    if (isCI) assert.fail(`no binaries for etcd 3.5.30 and 3.6.17 in ${cacheDir}/etcd: run \`npm run etcd:fetch\``);
+    t.skip('no binaries for etcd 3.5.30 and 3.6.17');
     return;
   }
   const cluster = await startLoopbackCluster(t, { name: 'below', release: from, memberBin: MEMBER_BIN });
   if (!cluster) return;
-  // The operator builds 3.5.35 (a patch step) and then 3.6.16 without running upgrade.sh in between.
-  for (const version of ['3.5.35', '3.6.16']) {
+  // The operator builds 3.5.36 (a patch step) and then 3.6.17 without running upgrade.sh in between.
+  for (const version of ['3.5.36', '3.6.17']) {
     setVersion(cluster, version);
     const built = build(cluster);
     assert.equal(built.status, 0, built.stderr);
   }
   const r = cluster.runbook('upgrade.sh', ['--yes', '--tarball', releaseTarball(cluster, to)], { env: toolsOf(to) });
   assert.equal(r.status, 3, r.stderr);
-  assert.match(r.stderr, /m\d runs etcd 3\.5\.16: every member must run 3\.5\.26 or later before 3\.6/);
-  assert.deepEqual(versions(cluster), ['3.5.16', '3.5.16', '3.5.16'], 'nothing was changed');
+  assert.match(r.stderr, /m\d runs etcd 3\.5\.30: every member must run 3\.5\.32 or later before 3\.6/);
+  assert.deepEqual(versions(cluster), ['3.5.30', '3.5.30', '3.5.30'], 'nothing was changed');
 });
