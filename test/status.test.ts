@@ -58,6 +58,7 @@ function endpoint(i: number): LiveEndpoint {
 function healthy(): LiveCluster {
   return {
     observedAt: '2026-12-07T15:00:00.000Z',
+    elapsedMs: 40,
     quorum: true,
     endpoints: [0, 1, 2].map(endpoint),
     clusterId: 'ffee',

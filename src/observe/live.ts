@@ -198,12 +198,15 @@ async function askMember(m: MemberAddress, auth: ClientTls, timeoutMs: number, n
 export async function readLiveCluster(addresses: readonly MemberAddress[], auth: ClientTls, options: { timeoutMs?: number; now?: Date } = {}): Promise<LiveCluster> {
   const now = options.now ?? new Date();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const started = performance.now();
   const answers = await Promise.all(addresses.map((m) => askMember(m, auth, timeoutMs, now)));
+  const elapsedMs = Math.round(performance.now() - started);
   const withQuorum = answers.find((a) => a.endpoint.quorumRead.ok && a.list.ok);
   const version = withQuorum?.endpoint.version;
   const read = withQuorum?.endpoint.quorumRead;
   return {
     observedAt: now.toISOString(),
+    elapsedMs,
     quorum: withQuorum !== undefined,
     endpoints: answers.map((a) => a.endpoint),
     clusterId: withQuorum?.list.ok ? withQuorum.list.value.clusterId : null,

@@ -79,6 +79,8 @@ export interface LiveAlarm {
 export interface LiveCluster {
   /** When the reading started, ISO 8601. */
   observedAt: string;
+  /** How long the whole reading took, ms (every member at once). */
+  elapsedMs: number;
   /** Whether some member answered a linearizable read. */
   quorum: boolean;
   endpoints: LiveEndpoint[];

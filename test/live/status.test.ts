@@ -18,6 +18,7 @@ const MEMBER_BIN = '/opt/etcd-gen-test/bin';
 
 interface StatusJson {
   ok: boolean;
+  elapsedMs: number;
   quorum: boolean;
   clusterId: string | null;
   clusterVersion: string | null;
@@ -67,7 +68,7 @@ async function healthy(t: TestContext, cluster: LoopbackCluster, what: string): 
   }
   assert.equal(s.code, 0, `${what}: exit 0 on a cluster that is what out/ describes: ${JSON.stringify(s.json.differences)} ${s.stderr}`);
   assert.deepEqual(s.json.differences, []);
-  t.diagnostic(`${what}: status exit 0 in ${s.ms} ms`);
+  t.diagnostic(`${what}: status exit 0, reading ${s.json.elapsedMs} ms, command ${s.ms} ms`);
 }
 
 testEachRelease('etcd-gen status', 'every', { timeout: 900_000 }, async (t, release) => {
@@ -154,6 +155,10 @@ testEachRelease('etcd-gen status', 'every', { timeout: 900_000 }, async (t, rele
     assert.equal(s.code, 1, s.stderr);
     assert.ok(kinds(s).includes('alarm:m1'), JSON.stringify(s.json.differences));
     assert.match(s.json.differences.find((d) => d.kind === 'alarm')?.message ?? '', /^alarm NOSPACE raised on member m1 \([0-9a-f]+\)$/);
+    // The quota m1 reports (3.6 on: dbSizeQuota), when its release reports one, is the one it was given.
+    const m1 = s.json.endpoints.find((e) => e.name === 'm1')?.status.value as { dbSizeQuota: number | null; dbSize: number } | undefined;
+    if (m1?.dbSizeQuota !== null) assert.equal(m1?.dbSizeQuota, 2097152);
+    t.diagnostic(`etcd ${cluster.version}: m1 under NOSPACE: dbSize ${m1?.dbSize}, reported quota ${m1?.dbSizeQuota ?? 'none (release does not report it)'}`);
     // Back to out/'s cluster: the keys deleted, m1 defragmented and restarted without the quota, the alarm disarmed.
     assert.equal(cluster.etcdctl('etcdctl_cluster', 'del --prefix /status/big/').status, 0);
     assert.equal(cluster.etcdctl('etcdctl_m1', 'defrag --command-timeout=30s').status, 0);
@@ -206,7 +211,7 @@ testEachRelease('etcd-gen status', 'every', { timeout: 900_000 }, async (t, rele
     assert.match(s.json.differences[0]?.message ?? '', /^m3 does not answer at https:\/\/127\.0\.0\.3:2379: ECONNREFUSED$/);
     assert.ok(s.json.notChecked.some((n) => n.startsWith('m3: the peer certificate')), s.json.notChecked.join('\n'));
     assert.equal(s.json.members?.length, 3, 'member list still has m3');
-    t.diagnostic(`one member down: status exit 1 in ${s.ms} ms`);
+    t.diagnostic(`one member down: status exit 1, reading ${s.json.elapsedMs} ms, command ${s.ms} ms`);
   });
 
   await t.test('lost quorum: exit 4, per member what endpoint status gives, the rest not checked', async () => {
@@ -219,7 +224,7 @@ testEachRelease('etcd-gen status', 'every', { timeout: 900_000 }, async (t, rele
     assert.ok(s.json.endpoints.find((e) => e.name === 'm1')?.status.ok, 'm1 still answers endpoint status');
     assert.ok(kinds(s).includes('member-down:m2') && kinds(s).includes('member-down:m3'), JSON.stringify(s.json.differences));
     assert.ok(s.json.notChecked.some((n) => /no quorum/.test(n)), s.json.notChecked.join('\n'));
-    t.diagnostic(`no quorum: status exit 4 in ${s.ms} ms`);
+    t.diagnostic(`no quorum: status exit 4, reading ${s.json.elapsedMs} ms, command ${s.ms} ms`);
     assert.ok(existsSync(path.join(cluster.dir, 'state', 'observed.json')), 'the last observation with a quorum is kept');
   });
 });
