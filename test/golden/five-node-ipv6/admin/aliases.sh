@@ -19,7 +19,7 @@ _etcd_gen_aliases_etcdctl_prod_v6() (
   bin=${ETCDCTL_BIN:-etcdctl} endpoints=$1
   shift
   unset "${!ETCDCTL_@}"
-  ETCDCTL_API=3 exec "$bin" --endpoints="$endpoints" \
+  exec "$bin" --endpoints="$endpoints" \
     --cacert="$_etcd_gen_aliases_pki_prod_v6/ca.crt" --cert="$_etcd_gen_aliases_pki_prod_v6/admin.crt" --key="$_etcd_gen_aliases_pki_prod_v6/admin.key" "$@"
 )
 

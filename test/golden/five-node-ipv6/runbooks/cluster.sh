@@ -43,7 +43,7 @@ TARBALL_URL=''
 TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl etcdutl)
 ETCD_PACKAGES=()
-MINIMUM_BEFORE=3.5.26
+MINIMUM_BEFORE=3.5.32
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)

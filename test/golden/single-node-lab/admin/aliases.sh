@@ -19,7 +19,7 @@ _etcd_gen_aliases_etcdctl_lab() (
   bin=${ETCDCTL_BIN:-etcdctl} endpoints=$1
   shift
   unset "${!ETCDCTL_@}"
-  ETCDCTL_API=3 exec "$bin" --endpoints="$endpoints" \
+  exec "$bin" --endpoints="$endpoints" \
     --cacert="$_etcd_gen_aliases_pki_lab/ca.crt" --cert="$_etcd_gen_aliases_pki_lab/admin.crt" --key="$_etcd_gen_aliases_pki_lab/admin.key" "$@"
 )
 
