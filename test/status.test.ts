@@ -179,3 +179,26 @@ describe('out/expected.json', () => {
     assert.match(r.stderr, /expected\.json does not exist\nRun etcd-gen build first/);
   });
 });
+
+describe('plan and the observation', () => {
+  it('says which observation of the running cluster there is and how old it is, and that it plans from out/ alone', async (t) => {
+    const { out } = await buildInto(t, readFileSync(path.join(examplesDir, 'three-node', 'cluster.yaml'), 'utf8'), { fixedKeys: true });
+    const dir = path.dirname(out);
+    const config = path.join(dir, 'cluster.yaml');
+    const before = await runInProcess(['plan', config, '-o', out]);
+    assert.match(before.stderr, /no observation of the running cluster \(.*state\/observed\.json; etcd-gen status writes it\)/);
+    const observedAt = new Date(Date.now() - 90 * 60_000).toISOString();
+    const { writeObservation, observationFile } = await import('../src/observe/state.js');
+    const o = observationOf(healthy(), expected, 'test');
+    assert.ok(o);
+    await writeObservation(observationFile(config), { ...o, observedAt });
+    const r = await runInProcess(['plan', config, '-o', out, '--json']);
+    const json = JSON.parse(r.stdout) as { observation: { file: string; observedAt: string; clusterId: string; ageMinutes: number } };
+    assert.equal(json.observation.file, path.join(dir, 'state', 'observed.json'));
+    assert.equal(json.observation.observedAt, observedAt);
+    assert.equal(json.observation.clusterId, 'ffee');
+    assert.ok(json.observation.ageMinutes >= 90 && json.observation.ageMinutes < 95, String(json.observation.ageMinutes));
+    const text = await runInProcess(['plan', config, '-o', out]);
+    assert.match(text.stderr, new RegExp(`observation .*state/observed\\.json of cluster ffee, taken ${observedAt.replace(/\./g, '\\.')} \\(9\\d min ago\\); the steps are planned from out/ alone`));
+  });
+});

@@ -92,12 +92,15 @@ function parser(argv: readonly string[], con: Console, result: { code: number })
     )
     .command(
       'status <config>',
-      "Ask every member of the running cluster (admin certificate, read only) and compare with out/: members, releases, leader, raft index, database size against the quota, alarms, cluster version, the certificates each member serves. Writes state/observed.json beside cluster.yaml. Exit 0: as out/ describes; 1: each difference named; 4: no quorum",
+      'Compare the running cluster with out/ (read only, every member at once): members, releases, alarms, served certificates; writes state/observed.json. Exit 0: as out/ describes; 1: differences; 4: no quorum',
       (y) =>
         withCommon(y)
           .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'The output directory the cluster was deployed from (its expected.json and admin certificate)' })
           .option('timeout', { type: 'number', default: 2000, describe: 'Bound of each request, in ms (all members are asked at once)' })
           .option('write', { type: 'boolean', default: true, describe: 'Write state/observed.json beside cluster.yaml (--no-write: do not)' })
+          .epilog(
+            'Asks each member for its member list, endpoint status (release, leader, raft index, db size and in use against the quota), alarms and cluster version over the gRPC gateway with the admin certificate, and reads the server and peer certificate it serves. See docs/status.md.',
+          )
           .example('$0 status cluster.yaml -o out', 'Is the running cluster what out/ describes?')
           .example('$0 status cluster.yaml -o out --json | jq .differences', 'For cron and CI (exit 4: no quorum)'),
       async (args) => {

@@ -5,7 +5,9 @@
  * Read only toward the cluster. Exit 0: the cluster is what out/ describes; 1: differences (each
  * named); 4: no quorum (per member what endpoint status gives, the rest not checked).
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { UsageError } from '../diagnostics.js';
 import { compareWithExpected, observationOf, type Comparison } from '../observe/compare.js';
 import { DEFAULT_TIMEOUT_MS, readLiveCluster } from '../observe/live.js';
 import { observationFile, readAdminTls, readExpected, writeObservation } from '../observe/state.js';
@@ -72,6 +74,11 @@ export function formatStatus(live: LiveCluster, expected: ExpectedCluster, compa
 }
 
 export async function runStatus(args: StatusArgs, con: Console): Promise<number> {
+  // Only its place is used (state/ and secrets/ beside it): a missing file is exit 2, as for every command.
+  await access(args.config);
+  if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
+    throw new UsageError(`--timeout ${args.timeout}: give the bound of each request in milliseconds, more than 0`, "Run 'etcd-gen status --help' for usage.");
+  }
   const expected = await readExpected(args.out);
   const auth = await readAdminTls(args.out, args.secrets ?? defaultSecretsDir(args.config));
   const live = await readLiveCluster(expected.members, auth, { timeoutMs: args.timeout ?? DEFAULT_TIMEOUT_MS });
