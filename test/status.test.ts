@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { formatStatus } from '../src/commands/status.js';
 import { compareWithExpected, observationOf } from '../src/observe/compare.js';
 import type { LiveCluster, LiveEndpoint, ServedCertificate } from '../src/observe/types.js';
 import type { ExpectedCluster } from '../src/render/expected.js';
@@ -150,6 +151,21 @@ describe('status: the live cluster against out/', () => {
     assert.equal(o.observedAt, '2026-12-07T15:00:00.000Z');
     assert.deepEqual(o.members.map((m) => `${m.id} ${m.name} ${m.release} ${m.peerURLs.join()}`), ['a1 m1 3.6.17 https://10.0.0.1:2380', 'b2 m2 3.6.17 https://10.0.0.2:2380', 'c3 m3 3.6.17 https://10.0.0.3:2380']);
     assert.deepEqual(o.served[1], { name: 'm2', server: sha(11), peer: sha(21) });
+  });
+});
+
+describe('status: what a person reads', () => {
+  it('prints a row per member with its release, role, leader, raft index, sizes and served certificates, then the differences', () => {
+    const live = healthy();
+    live.endpoints[1] = { ...endpoint(1), peer: served(99) };
+    live.endpoints[2] = { ...endpoint(2), status: { ok: false, error: 'ECONNREFUSED' }, server: { ok: false, error: 'ECONNREFUSED' }, peer: { ok: false, error: 'ECONNREFUSED' } };
+    const text = formatStatus(live, expected, compareWithExpected(live, expected));
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'cluster k1: id ffee, cluster version 3.6.0, revision 7');
+    assert.match(lines[2] ?? '', /^m1 +a1 +3\.6\.17 +voter +self +100 +20\.0 KiB \/ 16\.0 KiB \/ 2\.0 GiB +out\/'s, 359d +out\/'s, 359d$/);
+    assert.match(lines[3] ?? '', /^m2 +b2 .* +m1 +100 .*out\/'s, 359d +OTHER, 359d$/);
+    assert.match(lines[4] ?? '', /^m3 +- .*down: ECONNREFUSED +not checked +not checked$/);
+    assert.match(text, /\nalarms: none\ndifferences:\n  m2 serves a peer certificate .*\n  m3 does not answer at https:\/\/10\.0\.0\.3:2379: ECONNREFUSED\nnot checked:\n  m3: the server certificate/);
   });
 });
 

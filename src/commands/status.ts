@@ -13,7 +13,7 @@ import { DEFAULT_TIMEOUT_MS, readLiveCluster } from '../observe/live.js';
 import { observationFile, readAdminTls, readExpected, writeObservation } from '../observe/state.js';
 import type { LiveCluster, LiveEndpoint, Reading, ServedCertificate } from '../observe/types.js';
 import type { ExpectedCluster } from '../render/expected.js';
-import { defaultSecretsDir, displayFile } from '../pipeline.js';
+import { defaultSecretsDir, displayFile } from '../paths.js';
 import { EXIT_ATTENTION, EXIT_NO_QUORUM, EXIT_OK, type Console } from './console.js';
 
 export interface StatusArgs {

@@ -201,18 +201,22 @@ export async function readLiveCluster(addresses: readonly MemberAddress[], auth:
   const started = performance.now();
   const answers = await Promise.all(addresses.map((m) => askMember(m, auth, timeoutMs, now)));
   const elapsedMs = Math.round(performance.now() - started);
+  // The first member, in out/'s order, that answered a linearizable read and the member list.
   const withQuorum = answers.find((a) => a.endpoint.quorumRead.ok && a.list.ok);
-  const version = withQuorum?.endpoint.version;
+  const list = withQuorum?.list.ok ? withQuorum.list.value : null;
   const read = withQuorum?.endpoint.quorumRead;
+  const version = withQuorum?.endpoint.version;
+  let alarmList: LiveAlarm[] | null = null;
+  for (const a of answers) if (alarmList === null && a.endpoint.quorumRead.ok && a.alarm.ok) alarmList = a.alarm.value;
   return {
     observedAt: now.toISOString(),
     elapsedMs,
     quorum: withQuorum !== undefined,
     endpoints: answers.map((a) => a.endpoint),
-    clusterId: withQuorum?.list.ok ? withQuorum.list.value.clusterId : null,
+    clusterId: list?.clusterId ?? null,
     revision: read?.ok ? read.value.revision : null,
     clusterVersion: version?.ok ? version.value.cluster : null,
-    members: withQuorum?.list.ok ? withQuorum.list.value.members : null,
-    alarms: withQuorum === undefined ? null : (answers.find((a) => a.endpoint.quorumRead.ok && a.alarm.ok)?.alarm as { ok: true; value: LiveAlarm[] } | undefined)?.value ?? null,
+    members: list?.members ?? null,
+    alarms: withQuorum === undefined ? null : alarmList,
   };
 }

@@ -2,14 +2,23 @@
  * The files of `etcd-gen status`, at the edge: out/expected.json and the admin certificate (read), and
  * state/observed.json beside cluster.yaml (written by status, committed by users; read by a later plan).
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../diagnostics.js';
 import { ADMIN_ID } from '../pki/profiles.js';
-import { readIfPresent, secretFile } from '../pki/store.js';
 import { EXPECTED_FILE, type ExpectedCluster } from '../render/expected.js';
 import type { ClientTls } from './live.js';
 import type { Observation } from './types.js';
+
+/** A file's text, or null when it does not exist; any other read error is thrown (exit 2 at the CLI). */
+async function readIfPresent(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
 
 /** state/observed.json beside the cluster.yaml. */
 export const observationFile = (configFile: string): string => path.join(path.dirname(path.resolve(configFile)), 'state', 'observed.json');
@@ -33,6 +42,8 @@ export async function readAdminTls(outDir: string, secretsDir: string): Promise<
   let cert = await readIfPresent(path.join(pki, 'admin.crt'));
   let key = await readIfPresent(path.join(pki, 'admin.key'));
   if (key === null) {
+    // The secrets directory's layout (and its age library) only when out/ holds the key sealed.
+    const { secretFile } = await import('../pki/store.js');
     cert = await readIfPresent(secretFile(secretsDir, ADMIN_ID, 'crt'));
     key = await readIfPresent(secretFile(secretsDir, ADMIN_ID, 'key'));
   }
