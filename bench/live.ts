@@ -4,6 +4,8 @@
  * supported line. Each figure is the median of several runs. Targets are reported, not enforced.
  *
  * health.sh must answer in seconds whatever the state: healthy, with one member down, with all down.
+ * etcd-gen status too: 1 s healthy, 5 s with one member down (its reading, every member at once, and the
+ * whole command with Node's start).
  * The upgrade path (test/live/upgrade.test.ts): each step's wall time and the longest write wait.
  * The real hosts (test/hosts/hosts.test.ts): boot to healthy by cloud-init and each runbook, per release.
  */
@@ -45,6 +47,28 @@ function timeHealth(cluster: LoopbackCluster): { ms: number; status: number | nu
   return { ms: times[Math.floor(times.length / 2)] ?? NaN, status };
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Median wall time of `etcd-gen status --json --no-write` and of its reading (elapsedMs), in ms, and the last exit code. */
+function timeStatus(cluster: LoopbackCluster): { ms: number; readMs: number; status: number | null } {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const walls: number[] = [];
+  const reads: number[] = [];
+  let status: number | null = null;
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    const r = cluster.ns(process.execPath, [cli, 'status', 'cluster.yaml', '-o', 'out', '--json', '--no-write'], { cwd: cluster.dir });
+    walls.push(Number(process.hrtime.bigint() - start) / 1e6);
+    status = r.status;
+    try {
+      reads.push((JSON.parse(r.stdout) as { elapsedMs: number }).elapsedMs);
+    } catch {
+      reads.push(NaN);
+    }
+  }
+  return { ms: median(walls), readMs: median(reads), status };
+}
+
 if (process.getuid?.() !== 0) {
   process.stdout.write('bench:live needs root (network and mount namespaces, users per member): skipped\n');
   process.exit(0);
@@ -55,6 +79,7 @@ if (releases.length === 0) {
   process.exit(0);
 }
 
+const statusLines = ['', `etcd-gen status, median of ${RUNS} runs: the reading (every member at once) / the whole command (targets: 1 s healthy, 5 s with one member down)`, '', '| etcd | healthy | one member down |', '|---|---:|---:|'];
 const lines = ['', `health.sh wall time, median of ${RUNS} runs (targets: 2 s healthy, 5 s with one member down, 10 s with all down)`, '', '| etcd | healthy | one member down | all down |', '|---|---:|---:|---:|'];
 for (const release of releases) {
   const { t, cleanup } = benchContext(`bench ${release.version}`);
@@ -62,8 +87,13 @@ for (const release of releases) {
     const cluster = await startLoopbackCluster(t, { name: 'bench', release });
     if (!cluster) throw new Error('the cluster did not start');
     const healthy = timeHealth(cluster);
+    const statusHealthy = timeStatus(cluster);
     await cluster.stop('m3');
     const oneDown = timeHealth(cluster);
+    const statusOneDown = timeStatus(cluster);
+    const statusCell = (r: { ms: number; readMs: number; status: number | null }, exit: number) =>
+      `${(r.readMs / 1000).toFixed(2)} s / ${(r.ms / 1000).toFixed(2)} s${r.status === exit ? '' : ` (exit ${r.status}, expected ${exit})`}`;
+    statusLines.push(`| ${release.version} | ${statusCell(statusHealthy, 0)} | ${statusCell(statusOneDown, 1)} |`);
     await cluster.stop('m2');
     await cluster.stop('m1');
     const allDown = timeHealth(cluster);
@@ -73,6 +103,7 @@ for (const release of releases) {
     await cleanup();
   }
 }
+lines.push(...statusLines);
 // The upgrade path, live (test/live/upgrade.test.ts on the loopback harness: root, and the matrix's binaries):
 // each step's wall time, and the longest any write of the client writing all along waited.
 // BENCH_UPGRADE=0 leaves it out (it takes minutes).

@@ -24,6 +24,7 @@ import { readPreviousBuild, TAKEOVER_RECORD, type PreviousBuild } from './output
 import { sealPrivateKeys } from './output/seal.js';
 import { completeInterruptedCommit, FileTransaction, journalPending } from './output/transaction.js';
 import { compareOutput, stageOutput, type Drift, type WriteReport } from './output/write.js';
+import { defaultSecretsDir, displayFile } from './paths.js';
 import { packageVersion } from './resources.js';
 
 export interface BuildOptions {
@@ -78,15 +79,9 @@ export interface BuildResult extends Compiled {
   interrupted: { at: string; renamed: number } | null;
 }
 
-/** A path as the user will recognise it: relative to the working directory when below it. */
-export function displayFile(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
-
-export function defaultSecretsDir(configFile: string): string {
-  return path.join(path.dirname(configFile), 'secrets');
-}
+// The two path rules every command shares live in a leaf, so a command that needs no stage (status)
+// does not load them all.
+export { defaultSecretsDir, displayFile } from './paths.js';
 
 const secretsDirOf = (options: BuildOptions): string => options.secretsDir ?? defaultSecretsDir(options.configFile);
 /** Where a build's commit journal is: with the secrets it must never leave half written. */

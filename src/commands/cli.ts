@@ -4,8 +4,9 @@
  * modules are imported by their handlers, so --help and --version load almost nothing. Nothing is read at
  * import time: `run` takes the arguments and the streams, so tests can run a command in-process.
  * Exit codes (src/commands/console.ts): 0 success; 1 a check found something to act on (stale output,
- * certificates to renew, steps for `plan` to carry out); 2 bad input or usage, or a path that cannot be
- * read or written (nothing written); 3 anything unexpected.
+ * certificates to renew, steps for `plan` to carry out, a cluster that `status` finds unlike out/); 2 bad
+ * input or usage, or a path that cannot be read or written (nothing written); 3 anything unexpected; 4
+ * `status` found no quorum.
  */
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
@@ -87,6 +88,23 @@ function parser(argv: readonly string[], con: Console, result: { code: number })
           .example('$0 plan cluster.yaml -o out', 'What to run, in order, after adding or removing nodes or changing etcd.version'),
       async (args) => {
         result.code = await (await import('./plan.js')).runPlan(args, con);
+      },
+    )
+    .command(
+      'status <config>',
+      'Compare the running cluster with out/ (read only, every member at once): members, releases, alarms, served certificates; writes state/observed.json. Exit 0: as out/ describes; 1: differences; 4: no quorum',
+      (y) =>
+        withCommon(y)
+          .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'The output directory the cluster was deployed from (its expected.json and admin certificate)' })
+          .option('timeout', { type: 'number', default: 2000, describe: 'Bound of each request, in ms (all members are asked at once)' })
+          .option('write', { type: 'boolean', default: true, describe: 'Write state/observed.json beside cluster.yaml (--no-write: do not)' })
+          .epilog(
+            'Asks each member for its member list, endpoint status (release, leader, raft index, db size and in use against the quota), alarms and cluster version over the gRPC gateway with the admin certificate, and reads the server and peer certificate it serves. See docs/status.md.',
+          )
+          .example('$0 status cluster.yaml -o out', 'Is the running cluster what out/ describes?')
+          .example('$0 status cluster.yaml -o out --json | jq .differences', 'For cron and CI (exit 4: no quorum)'),
+      async (args) => {
+        result.code = await (await import('./status.js')).runStatus(args, con);
       },
     )
     .command(

@@ -5,11 +5,15 @@
  */
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 
-/** Exit codes: 0 success; 1 a check found something to act on; 2 bad input, usage, or an unreadable or unwritable path; 3 a bug. */
+/**
+ * Exit codes: 0 success; 1 a check found something to act on; 2 bad input, usage, or an unreadable or
+ * unwritable path; 3 a bug; 4 `status` found no quorum (no member answered a linearizable read).
+ */
 export const EXIT_OK = 0;
 export const EXIT_ATTENTION = 1;
 export const EXIT_INPUT = 2;
 export const EXIT_INTERNAL = 3;
+export const EXIT_NO_QUORUM = 4;
 
 export interface Streams {
   stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };

@@ -196,6 +196,8 @@ export type FileRole =
   | 'monitoring'
   | 'backup'
   | 'gitignore'
+  /** out/expected.json: the endpoints and certificate fingerprints a running cluster should serve (etcd-gen status). */
+  | 'expected-state'
   | 'manifest';
 
 /** Owner, group and mode of a path on a member. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type Handlebars from 'handlebars';
 import type { CertPair } from '../pki/index.js';
 import { ADMIN_ID, APISERVER_ID, BACKUP_ID, MONITORING_ID, peerId, serverId } from '../pki/profiles.js';
+import { EXPECTED_FILE, expectedCluster, expectedText } from './expected.js';
 import { grafanaDashboard } from './grafana.js';
 import { shellQuote } from '../shell.js';
 import { readTemplates } from '../resources.js';
@@ -151,6 +152,8 @@ export function renderOutput(
   const peerLinks = model.members.flatMap((a, i) => model.members.slice(i + 1).map((b) => ({ from: a.diagramId, to: b.diagramId })));
   text('README.md', render('README.md.hbs', { ...model, certificates, peerLinks }), 'readme');
   text('.gitignore', render('gitignore.hbs', model), 'gitignore');
+  // What the running cluster should serve, for etcd-gen status: a JSON file, so its notice is a field of it.
+  text(EXPECTED_FILE, expectedText(expectedCluster(model, pairs, trustBundle)), 'expected-state');
 
   for (const member of model.members) {
     const context = { ...model, member };

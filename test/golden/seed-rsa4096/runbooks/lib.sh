@@ -147,6 +147,14 @@ require_admin_pki() {
     fi
   done
   command -v "$etcdctl_bin" >/dev/null || die "$EXIT_USAGE" "etcdctl not found: install etcd's etcdctl $ETCD_VERSION or set ETCDCTL_BIN"
+  # etcdctl 3.4 and later speak the v3 API without ETCDCTL_API, which the runbooks never set; an older
+  # one speaks v2 unless told (its `--version` answers where `version` is no command).
+  local said v
+  said=$("$etcdctl_bin" version 2>/dev/null || "$etcdctl_bin" --version 2>/dev/null || true)
+  v=$(sed -n 's/^etcdctl version: *\([0-9][0-9.]*\).*/\1/p' <<<"$said" | head -n 1)
+  if [ -n "$v" ] && { [ "${v%%.*}" -lt 3 ] || { [ "${v%%.*}" -eq 3 ] && [ "$(cut -d. -f2 <<<"$v")" -lt 4 ]; }; }; then
+    die "$EXIT_USAGE" "$etcdctl_bin is etcdctl $v: the runbooks need etcdctl 3.4 or later (the v3 API without ETCDCTL_API); use the etcdctl of etcd $ETCD_VERSION (ETCDCTL_BIN=...)"
+  fi
 }
 
 # etcdctl with the admin certificate against ENDPOINTS (comma-separated); later flags override the
@@ -157,7 +165,7 @@ ECTL_TIMEOUTS=(--dial-timeout=5s --command-timeout=15s)
 ectl() {
   local endpoints=$1
   shift
-  ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$endpoints" \
+  "$etcdctl_bin" --endpoints="$endpoints" \
     --cacert="$ADMIN_PKI/ca.crt" --cert="$ADMIN_PKI/admin.crt" --key="$ADMIN_PKI/admin.key" \
     "${ECTL_TIMEOUTS[@]}" "$@"
 }
@@ -174,7 +182,7 @@ snapshot_tool() {
   if [ "$SNAPSHOT_TOOL" = etcdutl ]; then
     "$etcdutl_bin" "$@"
   else
-    ETCDCTL_API=3 "$etcdctl_bin" "$@"
+    "$etcdctl_bin" "$@"
   fi
 }
 

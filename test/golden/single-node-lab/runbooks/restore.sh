@@ -165,7 +165,7 @@ $(aside_sh restore)
 tmp=\$aside snap=\$aside.db
 tool=$(shq "$BIN_DIR/$SNAPSHOT_TOOL")
 rm -rf \"\$tmp\"
-ETCDCTL_API=3 \"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
+\"\$tool\" snapshot restore \"\$snap\" --name $(shq "$m") --initial-cluster $(shq "$initial_cluster") \\
   --initial-cluster-token $(shq "$token") --initial-advertise-peer-urls $(shq "${PEER_URL[$m]}") \\
   --data-dir \"\$tmp\" $restore_flags
 mv \"\$tmp/member\" \"\$d/member\"
