@@ -32,11 +32,20 @@ CONF_MODE=0600
 UNIT_FILE=/etc/systemd/system/etcd.service
 UNIT_OWNER=root:root
 UNIT_MODE=0644
+# The bootstrap guard the unit runs before etcd starts, which upgrade.sh installs with the unit.
+GUARD_FILE=/etc/etcd/bootstrap-guard.sh
+GUARD_OWNER=root:root
+GUARD_MODE=0755
 
 # What etcd 3.6.14 can do.
 SNAPSHOT_TOOL=etcdutl
 RESTORE_BUMPS_REVISION=true
 REVISION_BUMP=1000000000
+# The runbook actions known issues of etcd 3.6.14 put at risk (defrag, member-add-with-member-down,
+# learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
+RELEASE_RISKS=()
+declare -A RELEASE_RISK_MOVE_TO=()
+declare -A RELEASE_RISK_ISSUES=()
 # How upgrade.sh gets etcd 3.6.14 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=none
 TARBALL_URL=''
@@ -44,12 +53,16 @@ TARBALL_SHA256=''
 ETCD_BINARIES=(etcd etcdctl etcdutl)
 ETCD_PACKAGES=()
 MINIMUM_BEFORE=3.5.32
+# Into 3.6 from 3.5: each member's installed 3.5 etcdutl (this release or later) checks its stopped data
+# dir for custom v2 content first (etcd's 3.6 upgrade guide, section "V2 Store").
+V2STORE_CHECK_SINCE=3.5.32
+V2STORE_GUIDE='https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store'
 DOWNGRADE_API_SINCE_MINOR=6
 # What goes on a member, with owners and modes (the model's install data, as in out/README.md).
 INSTALL_DIRS=(/etc/etcd /etc/etcd/pki /var/lib/etcd)
 declare -A DIR_OWNER=([/etc/etcd]=root:etcd [/etc/etcd/pki]=root:etcd [/var/lib/etcd]=etcd:etcd)
 declare -A DIR_MODE=([/etc/etcd]=0750 [/etc/etcd/pki]=0750 [/var/lib/etcd]=0700)
-INSTALL_FILES=(/etc/etcd/etcd.conf /etc/systemd/system/etcd.service /etc/etcd/pki/ca.crt /etc/etcd/pki/server.crt /etc/etcd/pki/peer.crt /etc/etcd/pki/server.key /etc/etcd/pki/peer.key)
-declare -A FILE_OWNER=([/etc/etcd/etcd.conf]=root:root [/etc/systemd/system/etcd.service]=root:root [/etc/etcd/pki/ca.crt]=root:root [/etc/etcd/pki/server.crt]=root:root [/etc/etcd/pki/peer.crt]=root:root [/etc/etcd/pki/server.key]=etcd:etcd [/etc/etcd/pki/peer.key]=etcd:etcd)
-declare -A FILE_MODE=([/etc/etcd/etcd.conf]=0600 [/etc/systemd/system/etcd.service]=0644 [/etc/etcd/pki/ca.crt]=0644 [/etc/etcd/pki/server.crt]=0644 [/etc/etcd/pki/peer.crt]=0644 [/etc/etcd/pki/server.key]=0600 [/etc/etcd/pki/peer.key]=0600)
+INSTALL_FILES=(/etc/etcd/etcd.conf /etc/systemd/system/etcd.service /etc/etcd/bootstrap-guard.sh /etc/etcd/pki/ca.crt /etc/etcd/pki/server.crt /etc/etcd/pki/peer.crt /etc/etcd/pki/server.key /etc/etcd/pki/peer.key)
+declare -A FILE_OWNER=([/etc/etcd/etcd.conf]=root:root [/etc/systemd/system/etcd.service]=root:root [/etc/etcd/bootstrap-guard.sh]=root:root [/etc/etcd/pki/ca.crt]=root:root [/etc/etcd/pki/server.crt]=root:root [/etc/etcd/pki/peer.crt]=root:root [/etc/etcd/pki/server.key]=etcd:etcd [/etc/etcd/pki/peer.key]=etcd:etcd)
+declare -A FILE_MODE=([/etc/etcd/etcd.conf]=0600 [/etc/systemd/system/etcd.service]=0644 [/etc/etcd/bootstrap-guard.sh]=0755 [/etc/etcd/pki/ca.crt]=0644 [/etc/etcd/pki/server.crt]=0644 [/etc/etcd/pki/peer.crt]=0644 [/etc/etcd/pki/server.key]=0600 [/etc/etcd/pki/peer.key]=0600)
 # The first line of the join env file while moved members accept the procedure's shared peer certificate.

@@ -611,6 +611,20 @@ join_member() {
   member_remove_join_env "$host"
 }
 
+# Says, before a runbook's first change, which of ACTION... (defrag, member-add-with-member-down,
+# learner-promotion, restore) known issues of etcd $ETCD_VERSION put at risk, and the release to move to
+# (RELEASE_RISKS of cluster.sh; the issues are in docs/releases.md). It warns; it does not stop.
+release_risk() {
+  local action r
+  for action in "$@"; do
+    for r in "${RELEASE_RISKS[@]}"; do
+      [ "$r" = "$action" ] || continue
+      say "warning: etcd $ETCD_VERSION has known issues ($(tr ',' ' ' <<<"${RELEASE_RISK_ISSUES[$r]}")) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
+    done
+  done
+  return 0
+}
+
 # Promotes the learner NAME ($1, hex id $3, on HOST $2) once it has caught up, trying until ETCD_GEN_WAIT
 # runs out. A learner left so keeps its protection: add-member.sh NAME, run again, resumes here.
 promote_learner() {
@@ -637,8 +651,9 @@ free_loopback_port() {
 # Restores snapshot $1 (with the snapshot tool's extra restore flags $2...) into a temporary data dir here,
 # and opens it in a throwaway etcd (ETCD_BIN, default etcd on PATH) on free loopback ports, waiting for it
 # ETCD_GEN_WAIT seconds at most. Sets STAGED_REVISION, STAGED_KEYS and STAGED_HASH (etcdctl endpoint
-# status, get --count-only, endpoint hashkv); returns 1 with what the tool or etcd said in STAGE_SAID. The
-# etcd is killed and the data dir removed in either case.
+# status; get --limit=1, whose Count is the whole range, as 3.4's etcdctl has no --count-only; endpoint
+# hashkv); returns 1 with what the tool or etcd said in STAGE_SAID. The etcd is killed and the data dir
+# removed in either case.
 stage_snapshot() {
   local snap=$1 dir peer client pid out status=1 deadline
   shift
@@ -664,7 +679,7 @@ stage_snapshot() {
   while :; do
     if out=$("${ctl[@]}" endpoint status -w fields 2>&1); then
       STAGED_REVISION=$(status_field "$out" Revision)
-      STAGED_KEYS=$("${ctl[@]}" get "" --prefix --count-only -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Count\"" { print $2; exit }')
+      STAGED_KEYS=$("${ctl[@]}" get "" --prefix --limit=1 -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Count\"" { print $2; exit }')
       STAGED_HASH=$("${ctl[@]}" endpoint hashkv -w fields 2>/dev/null | awk -F' : ' '$1 == "\"Hash\"" { print $2; exit }')
       if [ -n "$STAGED_KEYS" ] && [ -n "$STAGED_HASH" ]; then status=0; else STAGE_SAID="etcd opened it but did not answer get and hashkv"; fi
       break

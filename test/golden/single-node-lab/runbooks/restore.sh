@@ -144,6 +144,7 @@ restore_failed() {
   die "$EXIT_FAILED" "$what on $failed failed; nothing was restored: every member has its old data back and the cluster serves as before"
 }
 
+release_risk restore
 confirm "STOP every kube-apiserver using $CLUSTER first. Then: stop etcd on ${MEMBERS[*]}, replace the data of every member with $snapshot (old data set aside), and start them as a new cluster with token $token"
 
 for m in "${MEMBERS[@]}"; do
