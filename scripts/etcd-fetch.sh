@@ -11,7 +11,8 @@
 #   Go module proxy, by the small wrapper module in test/etcd-build/ (`go install pkg@version` refuses
 #   modules whose go.mod has replace lines, as etcd's do).
 #
-# A release already in the cache, with a stamp that matches its `etcd --version`, is not fetched again.
+# A release already in the cache, with a stamp that matches its `etcd --version` (and, for a `go` row, the
+# wrapper module it was built with), is not fetched again.
 # Any release that cannot be had fails the script (exit 1): a matrix release is never skipped in silence.
 #
 # Usage: scripts/etcd-fetch.sh [VERSION ...]   (default: every row of the matrix)
@@ -52,8 +53,13 @@ apt_private() {
   apt-get "${apt_opts[@]}" update -qq || die "apt-get update of suites '$suites' failed"
 }
 
-stamp_ok() { # VERSION: the cached binaries are whole and say they are VERSION
+# What a `go` row was built with: a hash of the wrapper module (test/etcd-build/), kept in the stamp, so that
+# a change of the wrapper (etcdctl's environment handling, say) builds those releases again.
+wrapper_key=$(cd "$here/test/etcd-build" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+
+stamp_ok() { # VERSION [HOW]: the cached binaries are whole, say they are VERSION, and (go) match the wrapper
   local d="$cache/etcd/$1" said
+  if [ "${2:-}" = go ]; then grep -qx "wrapper $wrapper_key" "$d/.complete" 2>/dev/null || return 1; fi
   # The version is read whole before it is matched: grep -q stops at the first match, and etcd writing its
   # next line into the closed pipe would fail the pipeline (pipefail), so a good cache would look stale.
   [ -f "$d/.complete" ] && [ -x "$d/bin/etcd" ] && [ -x "$d/bin/etcdctl" ] &&
@@ -126,7 +132,7 @@ done | sort -u | tr '\n' ' ')
 for r in "${rows[@]}"; do
   set -- $r
   v="$1"
-  if stamp_ok "$v"; then echo "etcd $v: cached"; continue; fi
+  if stamp_ok "$v" "$2"; then echo "etcd $v: cached"; continue; fi
   echo "etcd $v: fetching ($2${3:+ $3})"
   case "$2" in
     deb) fetch_deb "$v" "$3" ;;
@@ -136,6 +142,6 @@ for r in "${rows[@]}"; do
   got=$("$cache/etcd/$v/bin/etcd" --version 2>&1 | sed -n 1p)
   [ "$got" = "etcd Version: $v" ] || die "etcd $v: the binary says '$got'"
   "$cache/etcd/$v/bin/etcdctl" version >/dev/null 2>&1 || die "etcd $v: etcdctl does not run"
-  date -u +%FT%TZ >"$cache/etcd/$v/.complete"
+  { date -u +%FT%TZ; [ "$2" != go ] || echo "wrapper $wrapper_key"; } >"$cache/etcd/$v/.complete"
   echo "etcd $v: ready in $cache/etcd/$v/bin"
 done
