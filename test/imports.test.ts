@@ -1,7 +1,7 @@
 /**
  * The project's own import check, on the sources (src/**.ts): no module imports itself through others
  * (no circles), and no import points back up the pipeline. The folder order is ARCHITECTURE.md's folder
- * table: commands > pipeline > procedure > render > pki > output > model > input > etcd > leaves; a
+ * table: commands > pipeline > procedure > observe > render > pki > output > model > input > etcd > leaves; a
  * module may import its own folder and any folder below its own, never one above. Type-only imports
  * count too: a type is part of what a stage hands on.
  */
@@ -14,7 +14,7 @@ import { repoRoot } from './helpers.js';
 const src = path.join(repoRoot, 'src');
 
 /** Highest first, as ARCHITECTURE.md's folder table lists them; src/cli.ts (the executable) is on top. */
-const ORDER = ['cli.ts', 'commands', 'pipeline.ts', 'procedure', 'render', 'pki', 'output', 'model', 'input', 'etcd', 'leaves'] as const;
+const ORDER = ['cli.ts', 'commands', 'pipeline.ts', 'procedure', 'observe', 'render', 'pki', 'output', 'model', 'input', 'etcd', 'leaves'] as const;
 
 /** The folder (or top-level module) of a file below src/, as ORDER names it: any other top-level file is a leaf. */
 function layerOf(file: string): string {

@@ -90,6 +90,7 @@ describe('model', () => {
       '/etc/etcd': 'root:etcd 0750',
       '/etc/etcd/pki': 'root:etcd 0750',
       '/var/lib/etcd': 'etcd:etcd 0700',
+      '/etc/etcd/bootstrap-guard.sh': 'root:root 0755',
       '/etc/etcd/etcd.conf': 'root:root 0600',
       '/etc/systemd/system/etcd.service': 'root:root 0644',
       '/etc/etcd/pki/ca.crt': 'root:root 0644',
