@@ -204,7 +204,7 @@ export function buildModel(input: ClusterConfig, inputFile: string, secrets: Mod
     snapshotTool: hasEtcdutl(etcd) ? 'etcdutl' : 'etcdctl',
     restoreBumpsRevision: hasRestoreRevisionBump(etcd),
     revisionBump: RESTORE_REVISION_BUMP,
-    releaseRisks: releaseRisks(etcd, config.kubernetes?.version ?? DEFAULTS.kubernetes.version).map((r) => ({ ...r, issues: r.issues.join(',') })),
+    releaseRisks: releaseRisks(etcd, config.kubernetes?.version ?? DEFAULTS.kubernetes.version).map((r) => ({ ...r, issues: r.issues.join(' ') })),
     pkiFiles: install.files
       .filter((f) => path.posix.dirname(f.path) === paths.pki)
       .map((f) => ({ name: path.posix.basename(f.path), owner: `${f.user}:${f.group}`, mode: f.modeText })),

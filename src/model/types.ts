@@ -155,7 +155,7 @@ export interface RunbookModel {
   /** How far a restore moves the revision forward: more than any cluster writes between snapshot and restore. */
   revisionBump: number;
   /** The runbook actions known issues of this release put at risk (src/etcd/releases.ts releaseRisks). */
-  releaseRisks: { action: ReleaseRisk['action']; moveTo: string; issues: string }[];
+  releaseRisks: { action: ReleaseRisk['action']; moveTo: string; /** The ids of the known issues, space-separated (one shell word once quoted). */ issues: string }[];
   /** The member's certificate files, as rotate-certs.sh installs them. */
   pkiFiles: { name: string; owner: string; mode: string }[];
   /** The member's etcd.conf, which rotate-certs.sh installs with the certificates (its peer CN and TLS policy go with them). */

@@ -45,7 +45,7 @@ REVISION_BUMP=1000000000
 # learner-promotion, restore), the release to move to for each, and the issues (docs/releases.md).
 RELEASE_RISKS=(defrag member-add-with-member-down learner-promotion)
 declare -A RELEASE_RISK_MOVE_TO=([defrag]=3.5.23 [member-add-with-member-down]=3.5.30 [learner-promotion]=3.5.31)
-declare -A RELEASE_RISK_ISSUES=([defrag]=defrag-apply-snapshot-3.5 [member-add-with-member-down]=member-add-with-member-down-3.5 [learner-promotion]=too-many-learners,zombie-members,member-update-promotes-3.5)
+declare -A RELEASE_RISK_ISSUES=([defrag]=defrag-apply-snapshot-3.5 [member-add-with-member-down]=member-add-with-member-down-3.5 [learner-promotion]='too-many-learners zombie-members member-update-promotes-3.5')
 # How upgrade.sh gets etcd 3.5.13 onto a member (etcd.install), and what etcd requires first.
 INSTALL_FROM=none
 TARBALL_URL=''

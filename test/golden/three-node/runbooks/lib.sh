@@ -619,7 +619,7 @@ release_risk() {
   for action in "$@"; do
     for r in "${RELEASE_RISKS[@]}"; do
       [ "$r" = "$action" ] || continue
-      say "warning: etcd $ETCD_VERSION has known issues ($(tr ',' ' ' <<<"${RELEASE_RISK_ISSUES[$r]}")) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
+      say "warning: etcd $ETCD_VERSION has known issues (${RELEASE_RISK_ISSUES[$r]}) that put $action at risk: move to etcd ${RELEASE_RISK_MOVE_TO[$r]} or later first (etcd-gen plan, then runbooks/upgrade.sh); docs/releases.md lists them"
     done
   done
   return 0
