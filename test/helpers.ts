@@ -98,7 +98,8 @@ export async function fixedSecrets(source: string, now?: Date): Promise<string> 
 /** A fresh temporary directory, removed when the test ends. */
 export function tempDir(t: TestContext, prefix = 'etcd-gen-test-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // ETCD_GEN_KEEP_TEST_DIRS=1 keeps them, to look at a failed run's data dirs and logs (docs/CONTRIBUTING.md).
+  if (process.env.ETCD_GEN_KEEP_TEST_DIRS !== '1') t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

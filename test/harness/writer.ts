@@ -36,6 +36,10 @@ export interface Writer {
 
 export const failedWrites = (lines: readonly string[]): string[] => lines.filter((l) => !l.startsWith('ok'));
 
+/** The indices of the acknowledged writes: the i of each "ok i" line, in order. */
+export const acknowledgedWrites = (lines: readonly string[]): number[] =>
+  lines.map((l) => /^ok (\d+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined).map(Number);
+
 /**
  * Asserts what a client saw while something ran: at least `min` writes (a writer that never wrote proves
  * nothing), none of them failed, and every acknowledged one reads back afterwards. `what` names the run.
@@ -72,7 +76,7 @@ export async function startWriter(o: WriterOptions): Promise<Writer> {
       });
       assert.equal(got.status, 0, `reading back ${o.prefix}: ${got.stderr}`);
       const have = new Set(got.stdout.split('\n').filter(Boolean));
-      const acknowledged = lines.map((l) => /^ok (\d+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+      const acknowledged = acknowledgedWrites(lines);
       return acknowledged.map((n) => `${o.prefix}${n}`).filter((k) => !have.has(k));
     },
   };

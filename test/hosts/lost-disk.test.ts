@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import { isCI } from '../helpers.js';
 import { startBed, type Bed } from '../harness/hosts.js';
 import { testEachRelease } from '../harness/releases.js';
-import { failedWrites } from '../harness/writer.js';
+import { acknowledgedWrites, failedWrites } from '../harness/writer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,7 +27,7 @@ async function writeSome(bed: Bed, prefix: string, atLeast: number): Promise<num
   const writer = await bed.startWriter(prefix);
   await sleep(8000);
   const lines = await writer.stop();
-  const acked = lines.flatMap((l, i) => (l === 'ok' ? [i + 1] : []));
+  const acked = acknowledgedWrites(lines);
   assert.ok(acked.length >= atLeast, `the writer wrote (${acked.length} acknowledged of ${lines.length}; failed: ${failedWrites(lines).length})`);
   return acked;
 }

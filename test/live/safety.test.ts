@@ -9,14 +9,14 @@ import path from 'node:path';
 import { run, runCli } from '../helpers.js';
 import { sleep, startLoopbackCluster, type LoopbackCluster } from '../harness/cluster.js';
 import { testEachRelease } from '../harness/releases.js';
-import { startClusterWriter } from '../harness/writer.js';
+import { acknowledgedWrites, failedWrites, startClusterWriter } from '../harness/writer.js';
 
 /** Writes through the writer for a while; returns the indices of the acknowledged writes. */
 async function writeSome(cluster: LoopbackCluster, prefix: string, atLeast: number): Promise<number[]> {
   const writer = await startClusterWriter(cluster, prefix);
   await sleep(8000);
   const lines = await writer.stop();
-  const acked = lines.flatMap((l, i) => (l === 'ok' ? [i + 1] : []));
+  const acked = acknowledgedWrites(lines);
   assert.ok(acked.length >= atLeast, `the writer wrote (${acked.length} acknowledged of ${lines.length})`);
   return acked;
 }
@@ -142,9 +142,9 @@ testEachRelease('safety: runbooks and the unit against the field faults of issue
     const lines = await writer.stop();
     assert.equal(written.status, 3, written.stderr);
     assert.match(written.stderr, /revision moved from \d+ to \d+ in 3s: something still writes/);
-    const acked = lines.flatMap((l, i) => (l === 'ok' ? [i + 1] : []));
+    const acked = acknowledgedWrites(lines);
     assert.ok(acked.length >= 5, `the writer wrote (${acked.length} acknowledged of ${lines.length})`);
-    assert.deepEqual(lines.filter((l) => l !== 'ok'), [], 'no write failed: nothing was stopped');
+    assert.deepEqual(failedWrites(lines), [], 'no write failed: nothing was stopped');
     assertReadBack(cluster, 'etcdctl_m2', '/sf/during-restore/', acked);
 
     // The restore fails on m2 after every member stopped: the old data goes back, the cluster serves.
