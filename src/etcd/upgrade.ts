@@ -30,7 +30,9 @@ export interface MinorMinimum {
 /**
  * etcd's 3.5 -> 3.6 guide, section "V2 Store": `etcdutl check v2store` of 3.5.32 or later on each member's
  * data dir (not in use by etcd) before 3.6; custom v2 content in the v2 snapshot is migrated or removed,
- * in the WAL records it goes with the next v2 snapshot (the `--snapshot-count=1` workaround); 3.5.32's
+ * in the WAL records it goes with the next v2 snapshot (etcd 3.4's /health was a v2 QGET through raft, so a
+ * cluster born on 3.4 and probed there has such records until one; upgrade.sh's refusal says how to force it
+ * with etcd.tuning.snapshotCount and rotate-certs.sh, which the live upgrade test carries out); 3.5.32's
  * `--v2-deprecation=write-only-skip-check` skips the check at start, at the operator's own risk.
  */
 export const V2_GUIDE = 'https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/#v2-store';

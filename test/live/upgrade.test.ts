@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isCI, run, runCli } from '../helpers.js';
@@ -62,10 +62,52 @@ function releaseTarball(cluster: LoopbackCluster, release: TestRelease): string 
   return file;
 }
 
+/** Sets etcd.version in cluster.yaml, keeping the other fields of its `etcd: { ... }` line. */
 function setVersion(cluster: LoopbackCluster, version: string): void {
   const text = readFileSync(cluster.configFile, 'utf8');
-  writeFileSync(cluster.configFile, text.replace(/etcd: \{ version: "[0-9.]+" \}/, `etcd: { version: "${version}" }`));
+  writeFileSync(cluster.configFile, text.replace(/^etcd: \{ version: "[0-9.]+"/m, `etcd: { version: "${version}"`));
 }
+
+/** Sets (or, with null, drops) etcd.tuning.snapshotCount in cluster.yaml's `etcd: { ... }` line. */
+function setSnapshotCount(cluster: LoopbackCluster, count: number | null): void {
+  const text = readFileSync(cluster.configFile, 'utf8').replace(/, tuning: \{ snapshotCount: \d+ \}/, '');
+  writeFileSync(cluster.configFile, count === null ? text : text.replace(/^(etcd: \{ version: "[0-9.]+")/m, `$1, tuning: { snapshotCount: ${count} }`));
+}
+
+/** A member's raft index, from its own endpoint status. */
+function raftIndex(cluster: LoopbackCluster, m: string): number {
+  const r = cluster.etcdctl(`etcdctl_${m}`, 'endpoint status -w fields');
+  return Number(/"RaftIndex" : (\d+)/.exec(r.stdout)?.[1] ?? 0);
+}
+
+/**
+ * Puts `count` keys under /up/fill/ through m1's gRPC gateway (one HTTPS connection, 8 in flight), to give
+ * every member more raft entries since its last snapshot than snapshotCount. Runs node in the cluster's
+ * network namespace; throws with what the gateway said on a failed put.
+ */
+function fillRaftLog(cluster: LoopbackCluster, count: number): void {
+  const pki = path.join(cluster.out, 'admin', 'pki');
+  const script = `
+const https = require('node:https'); const fs = require('node:fs');
+const [ca, cert, key, url, count] = process.argv.slice(1);
+const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ca: fs.readFileSync(ca), cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
+const b64 = (s) => Buffer.from(s).toString('base64');
+const put = (i) => new Promise((resolve, reject) => {
+  const req = https.request(url + '/v3/kv/put', { method: 'POST', agent, timeout: 10000 }, (res) => {
+    let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(res.statusCode + ' ' + body))));
+  });
+  req.on('error', reject); req.end(JSON.stringify({ key: b64('/up/fill/' + i), value: b64(String(i)) }));
+});
+(async () => { let next = 0; const n = Number(count);
+  await Promise.all(Array.from({ length: 8 }, async () => { while (next < n) await put(next++); }));
+  agent.destroy(); })().catch((e) => { console.error(e.message); process.exit(1); });`;
+  const r = cluster.ns(process.execPath, ['-e', script, `${pki}/ca.crt`, `${pki}/admin.crt`, `${pki}/admin.key`, `https://${cluster.host('m1')}:2379`, String(count)], { timeout: 120_000 });
+  assert.equal(r.status, 0, `filling the raft log: ${r.stderr}`);
+}
+
+/** The v2 snapshot files (member/snap/*.snap) in a member's data dir. */
+const v2Snapshots = (cluster: LoopbackCluster, m: string): string[] =>
+  readdirSync(path.join(cluster.dataDir(m), 'member', 'snap')).filter((f) => f.endsWith('.snap'));
 
 /** The release each member runs, from its own endpoint status. */
 function versions(cluster: LoopbackCluster): string[] {
@@ -205,6 +247,12 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3
   };
 
   await t.test('3.4.23 -> 3.5.30; refused while a member is down first', async () => {
+    // A probe's /health on 3.4 (a v2 QGET through raft: a WAL record on every member, see the 3.6 step).
+    const pki = path.join(cluster.out, 'admin', 'pki');
+    for (const m of cluster.members) {
+      const h = cluster.ns('curl', ['-fsS', '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/admin.crt`, '--key', `${pki}/admin.key`, `https://${cluster.host(m)}:2379/health`]);
+      assert.equal(h.status, 0, h.stderr);
+    }
     await put(cluster, '/up/before-3.5.30-up', '3.4.23');
     written.push('/up/before-3.5.30-up');
     setVersion(cluster, '3.5.30');
@@ -230,6 +278,40 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3
 
   await t.test('3.5.30 -> 3.5.36', async () => {
     await step('3.5.30', '3.5.36');
+  });
+  await t.test('3.5.36 -> 3.6.17 refused on the v2 records 3.4 left in the WAL; the way out the refusal gives', async () => {
+    // etcd 3.4 answered /health with a v2 QGET through raft (as a load balancer's probe would make it do),
+    // and those WAL records stay until a v2 snapshot, which etcd takes every 100000 entries up to 3.5.
+    setVersion(cluster, '3.6.17');
+    const built = build(cluster);
+    assert.equal(built.status, 0, built.stderr);
+    const release = byVersion.get('3.6.17') as TestRelease;
+    const refused = runbook(['--yes', '--tarball', tarballs.get('3.6.17') ?? ''], release);
+    assert.equal(refused.status, 3, `${refused.stderr}\n${cluster.logs()}`);
+    assert.match(refused.stderr, /m\d: etcdutl check v2store said: Error: detected custom v2 content in WAL records\. m\d runs etcd 3\.5\.36 again; it was not moved to 3\.6\.17\. etcd's 3\.6 upgrade guide .*etcd\.tuning\.snapshotCount: 1000, roll that out with runbooks\/rotate-certs\.sh/);
+    assert.ok(await cluster.waitHealthy(60_000), cluster.logs());
+    assert.deepEqual(versions(cluster), cluster.members.map(() => '3.5.36'), 'no member was moved');
+    // What the refusal says: a build on the release they run with snapshotCount 1000, rolled out.
+    const fewest = Math.min(...cluster.members.map((m) => raftIndex(cluster, m)));
+    if (fewest <= 1100) fillRaftLog(cluster, 1200 - fewest);
+    for (const m of cluster.members) assert.ok(raftIndex(cluster, m) > 1100, `${m} holds more than 1000 raft entries since its last snapshot (${raftIndex(cluster, m)}, none taken yet), so it snapshots at its restart`);
+    for (const m of cluster.members) assert.deepEqual(v2Snapshots(cluster, m), [], `${m} has taken no v2 snapshot yet`);
+    setVersion(cluster, '3.5.36');
+    setSnapshotCount(cluster, 1000);
+    const remedy = build(cluster);
+    assert.equal(remedy.status, 0, remedy.stderr);
+    // (The build reasons from out/, which says 3.6.17, and so calls this a downgrade: issue 22's plans from
+    // the observation. rotate-certs.sh installs etcd.conf as the refusal says, whatever the build printed.)
+    for (const m of cluster.members) assert.match(readFileSync(path.join(cluster.out, 'nodes', m, 'root', 'etc', 'etcd', 'etcd.conf'), 'utf8'), /^ETCD_SNAPSHOT_COUNT="?1000"?$/m);
+    const writer = startWriter(cluster, '/up/w-snapshot-count-');
+    const rolled = cluster.runbook('rotate-certs.sh', ['--yes'], { timeout: 10 * 60_000, env: toolsOf(byVersion.get('3.5.36') as TestRelease) });
+    const w = await writer.stop();
+    assert.equal(rolled.status, 0, `${rolled.stderr}\n${cluster.logs()}`);
+    assert.ok(w.writes >= 10, `the writer kept writing (${w.writes} writes)`);
+    assert.deepEqual(w.failed, [], 'no write failed while rotate-certs.sh restarted the members');
+    assert.deepEqual(w.missing, [], 'every acknowledged write reads back');
+    for (const m of cluster.members) assert.ok(v2Snapshots(cluster, m).length > 0, `${m} took a v2 snapshot at its restart`);
+    t.diagnostic(`snapshotCount 1000 rolled out by rotate-certs.sh: ${w.writes} writes, 0 failed; v2 snapshots: ${cluster.members.map((m) => `${m} ${v2Snapshots(cluster, m).join(' ')}`).join(', ')}`);
   });
   await t.test('3.5.36 -> 3.6.17, killed after its second member and run again', async () => {
     await step('3.5.36', '3.6.17', { interrupt: true });
