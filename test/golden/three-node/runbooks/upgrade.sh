@@ -281,7 +281,7 @@ v2store_check() {
   member_start "$host" </dev/null || say "etcd on $m did not start again: start $UNIT there by hand"
   retry_within_wait healthy "${CLIENT_URL[$m]}" || say "$m did not come back healthy on etcd ${VERSION_OF[$m]:-3.5}: check its log (journalctl -u $UNIT on $host)"
   remote "$host" "rm -f $(shq "$MARKER")" </dev/null || true
-  die "$EXIT_REFUSED" "$m: etcdutl check v2store said: $(etcdctl_said "$said"). $m runs etcd ${VERSION_OF[$m]:-3.5} again; it was not moved to $ETCD_VERSION. etcd's 3.6 upgrade guide ($V2STORE_GUIDE): custom content in the v2 snapshot is migrated or removed first; custom v2 content in the WAL goes with the next v2 snapshot (to force one, run each such member once with etcd.extraFlags snapshot-count: 1, then restore the setting); run etcdutl check v2store again, then this"
+  die "$EXIT_REFUSED" "$m: etcdutl check v2store said: $(etcdctl_said "$said"). $m runs etcd ${VERSION_OF[$m]:-3.5} again; it was not moved to $ETCD_VERSION. etcd's 3.6 upgrade guide ($V2STORE_GUIDE): custom content in the v2 snapshot is migrated or removed first; custom v2 content in the WAL goes with the next v2 snapshot (etcd 3.4 wrote a v2 QGET into the WAL for every /health request; to force a snapshot, build with etcd.version the release the members run and etcd.tuning.snapshotCount: 1000, roll that out with runbooks/rotate-certs.sh, and each member snapshots at its restart once it holds more than 1000 raft entries since its last snapshot); then run this again"
 }
 V2STORE_CHECK=false
 [ "$DOWNGRADE" = false ] && [ -n "$V2STORE_CHECK_SINCE" ] && [ "$running_minor" = 5 ] && V2STORE_CHECK=true
