@@ -96,7 +96,10 @@ testEachRelease('real hosts: a lost data disk never bootstraps a new cluster', '
     const health = bed.runbook('health.sh');
     assert.equal(health.status, 1, health.stdout);
     // The survivor, restarted without a quorum, serves no client: its database file is the way back.
-    assert.equal(bed.inside(survivor, 'systemctl stop etcd').status, 0);
+    // Without a quorum the survivor never reports ready, and its stop took longer than 60 s on every
+    // release (stop 27; the cause, the unit's stop timeout or the guard's record step, is not found yet).
+    const stopped = bed.inside(survivor, 'systemctl stop etcd', { timeout: 240_000 });
+    assert.equal(stopped.status, 0, `stopping the survivor: ${stopped.stderr}\n${bed.logs()}`);
     const db = bed.inside(survivor, 'base64 -w0 /var/lib/etcd/member/snap/db', { timeout: 60_000 });
     assert.equal(db.status, 0, db.stderr);
     const copy = path.join(bed.dir, 'survivor-db-copy.db');
