@@ -363,7 +363,7 @@ export async function startBed(
   const inside: Bed['inside'] = (m, command, o = {}) => {
     const p = pid1(m);
     assert.ok(p > 0, `${m} is running`);
-    return run('nsenter', ['-t', String(p), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { timeout: o.timeout ?? 60_000 });
+    return run('nsenter', ['-t', String(p), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { timeout: o.timeout ?? 60_000, maxBuffer: 512 * 1024 * 1024 });
   };
   const ssh: Bed['ssh'] = (m, command, o = {}) =>
     ns('ssh', [...sshOptions, '-o', 'BatchMode=yes', host(m), command], { timeout: o.timeout ?? 120_000, input: o.input });
