@@ -117,9 +117,14 @@ function versions(cluster: LoopbackCluster): string[] {
   });
 }
 
-function clusterVersion(cluster: LoopbackCluster): string {
+/** GET https://MEMBER:2379/PATH with the admin certificate, in the cluster's network namespace. */
+function curlMember(cluster: LoopbackCluster, m: string, urlPath: string) {
   const pki = path.join(cluster.out, 'admin', 'pki');
-  const r = cluster.ns('curl', ['-fsS', '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/admin.crt`, '--key', `${pki}/admin.key`, `https://${cluster.host('m1')}:2379/version`]);
+  return cluster.ns('curl', ['-fsS', '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/admin.crt`, '--key', `${pki}/admin.key`, `https://${cluster.host(m)}:2379${urlPath}`]);
+}
+
+function clusterVersion(cluster: LoopbackCluster): string {
+  const r = curlMember(cluster, 'm1', '/version');
   return /"etcdcluster":"([0-9.]+)"/.exec(r.stdout)?.[1] ?? `(no answer: ${r.stderr.trim()})`;
 }
 
@@ -248,9 +253,8 @@ test('upgrade.sh: 3.4.23 -> 3.5.30 -> 3.5.36 -> 3.6.17 -> 3.7.4 -> (downgrade) 3
 
   await t.test('3.4.23 -> 3.5.30; refused while a member is down first', async () => {
     // A probe's /health on 3.4 (a v2 QGET through raft: a WAL record on every member, see the 3.6 step).
-    const pki = path.join(cluster.out, 'admin', 'pki');
     for (const m of cluster.members) {
-      const h = cluster.ns('curl', ['-fsS', '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/admin.crt`, '--key', `${pki}/admin.key`, `https://${cluster.host(m)}:2379/health`]);
+      const h = curlMember(cluster, m, '/health');
       assert.equal(h.status, 0, h.stderr);
     }
     await put(cluster, '/up/before-3.5.30-up', '3.4.23');
